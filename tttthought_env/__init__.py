@@ -1,0 +1,15 @@
+"""tttthought-env: tic-tac-toe and m,n,k games where thinking is an action.
+
+Importing the package registers the Gymnasium ids ``tttthought/Plain-v0``, ``Propose-v0``,
+``ProposeNegate-v0`` and ``Full-v0`` (and the same ids in PettingZoo's AEC registry).
+"""
+
+from tttthought_env.core import ACTION_KINDS, CHANNELS, Config, Game, Rules
+from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
+from tttthought_env.registration import TASKS, register_all
+
+__version__ = "0.1.0"
+
+register_all()
+
+__all__ = ["ACTION_KINDS", "CHANNELS", "Config", "Game", "Rules", "TASKS", "ThoughtTicTacToeEnv", "__version__"]

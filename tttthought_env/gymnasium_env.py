@@ -1,0 +1,283 @@
+"""Gymnasium adapter: one learner plays tic-tac-toe with thought actions against a built-in opponent.
+
+A thin layer over :mod:`tttthought_env.core`; the opponent only moves, it never thinks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
+from tttthought_env.opponents import check_opponent_move, make_opponent
+from tttthought_env.render import render_ansi, render_rgb
+from tttthought_env.shaping import Shaping, _check_real, validate_shaping
+
+OBS_MODES: tuple[str, ...] = ("flat", "dict")
+ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
+AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
+
+
+class ThoughtTicTacToeEnv(gym.Env):
+    """Tic-tac-toe (and m,n,k games) where the learner may think before it moves.
+
+    ## Description
+    The learner's state is the board plus a private *thought store* of propositions. Besides
+    placing a mark, it may take thought actions that edit its store without touching the board:
+    ``propose p`` (assert ``+p``), ``negate p`` (assert ``-p``), ``forget p`` and ``marker m``.
+    Up to ``max_thoughts`` thoughts per turn; a move ends the turn and the built-in opponent,
+    which only moves, replies in the same ``step``. With ``channels=()`` or ``max_thoughts=0``
+    it is plain tic-tac-toe, the control condition. The full rules are in docs/spec.md.
+
+    ## Action Space
+    ``Discrete(A)`` in blocks, each present only if its channel is on (``N = rows*cols``):
+
+    | ids | action | legal iff |
+    |-----|--------|-----------|
+    | ``[0, N)`` | ``move c`` | cell ``c`` is empty |
+    | next ``N`` | ``propose p`` | ``+p`` not in the store, thoughts left > 0 |
+    | next ``N`` | ``negate p`` | ``-p`` not in the store, thoughts left > 0 |
+    | next ``N`` | ``forget p`` | ``+p`` or ``-p`` in the store, thoughts left > 0 |
+    | next ``num_markers`` | ``marker m`` | thoughts left > 0 |
+
+    ``decode_action(a)`` and ``encode_action(channel, arg)`` convert between ids and ``(channel, arg)``.
+
+    ## Observation Space
+    ``Box(0, 1, (4N + M + 2,), float32)`` from the learner's side: its marks, the opponent's marks,
+    its ``+p`` entries, its ``-p`` entries, marker counts / ``memory_size`` (``M = num_markers``
+    slots, only with the marker channel), thoughts left / ``max(max_thoughts, 1)``, entries /
+    ``memory_size``. With ``obs_mode="dict"``: ``{"observation": that, "action_mask": int8 (A,)}``.
+    ``action_masks()`` returns the legal actions as a bool array (sb3-contrib's MaskablePPO calls it);
+    ``info["action_mask"]`` carries the same after every reset and step.
+
+    ## Rewards
+    ``+1`` win, ``draw_reward`` (default 0) draw, ``-1`` loss, given at the end; ``-thought_cost`` per
+    thought; plus the shaping term ``R(δx)`` of ``shaping`` (see docs/shaping.md). ``info`` splits the
+    step's reward into ``"reward_game"``, ``"reward_shaping"`` and ``"reward_cost"``.
+
+    ## Starting State
+    An empty board and empty stores. If the learner plays O, the opponent has already made its
+    first move. ``agent_player="random"`` draws the side with the env's ``np_random``.
+
+    ## Episode End
+    Terminates on a win, a draw (full board) or, with ``illegal_action="lose"``, an illegal action
+    (a loss for the learner, ``info["illegal_action"] = True``). Every episode ends by itself within
+    ``N * (max_thoughts + 1)`` learner steps, the ``max_episode_steps`` of the registered ids.
+    The final ``info`` holds ``"outcome"`` (``"win"``, ``"draw"`` or ``"loss"``) and ``"thoughts"``.
+
+    ## Arguments
+    ``rows=3, cols=3, k=3`` board and line length; ``channels`` (subset of
+    ``("propose", "negate", "forget", "marker")``); ``max_thoughts=3`` per turn; ``memory_size=None``
+    (``N``); ``num_markers=2``; ``persist="game"`` or ``"turn"``; ``opponent="random"``,
+    ``"minimax"``, ``"heuristic"`` or a callable ``(board, rng) -> cell``; ``opponent_epsilon=0.0``;
+    ``agent_player="X"``, ``"O"`` or ``"random"``; ``illegal_action="lose"`` or ``"raise"``;
+    ``thought_cost=0.0``; ``draw_reward=0.0``; ``shaping=None``, ``"oracle"``, ``"potential"``,
+    ``"prediction"`` or a callable; ``shaping_scale=0.1``; ``shaping_gamma=1.0``; ``obs_mode="flat"``
+    or ``"dict"``; ``render_mode=None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
+
+    ## Version History
+    * v0: initial release (spec v0, docs/spec.md).
+    """
+
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}
+
+    def __init__(
+        self,
+        rows: int = 3,
+        cols: int = 3,
+        k: int = 3,
+        channels: tuple[str, ...] = CHANNELS,
+        max_thoughts: int = 3,
+        memory_size: int | None = None,
+        num_markers: int = 2,
+        persist: str = "game",
+        opponent: str | Callable = "random",
+        opponent_epsilon: float = 0.0,
+        agent_player: str = "X",
+        illegal_action: str = "lose",
+        thought_cost: float = 0.0,
+        draw_reward: float = 0.0,
+        shaping: Any = None,
+        shaping_scale: float = 0.1,
+        shaping_gamma: float = 1.0,
+        obs_mode: str = "flat",
+        render_mode: str | None = None,
+    ) -> None:
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.rules = rules_for(self.config)
+        if agent_player not in AGENT_PLAYERS:
+            raise ValueError(f"agent_player must be one of {AGENT_PLAYERS}, got {agent_player!r}")
+        if illegal_action not in ILLEGAL_ACTION_MODES:
+            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTION_MODES}, got {illegal_action!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.thought_cost = _check_real("thought_cost", thought_cost, 0.0, None)
+        self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
+        shaping, shaping_scale, shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
+        self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
+        self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
+        self.agent_player_setting = agent_player
+        self.illegal_action = illegal_action
+        self.obs_mode = obs_mode
+        self.render_mode = render_mode
+        self.shaping = None if shaping is None else Shaping(shaping, shaping_scale, shaping_gamma, self.rules)
+
+        rules = self.rules
+        vector_space = spaces.Box(0.0, 1.0, (rules.obs_size,), np.float32)
+        if obs_mode == "flat":
+            self.observation_space = vector_space
+        else:
+            self.observation_space = spaces.Dict(
+                {"observation": vector_space, "action_mask": spaces.Box(0, 1, (rules.action_size,), np.int8)}
+            )
+        self.action_space = spaces.Discrete(rules.action_size)
+        self.game = Game(rules)
+        self.agent = 0  # player index of the learner this episode: 0 = X, 1 = O
+        self.thoughts_this_episode = 0
+        self._mask = np.zeros(rules.action_size, bool)
+        self._needs_reset = True
+        self.last_opponent_move: int | None = None
+
+    # ------------------------------------------------------------- action codec
+    def decode_action(self, action: int) -> tuple[str, int]:
+        """``(channel, arg)`` of an action id, channel in ``"move", "propose", "negate", "forget", "marker"``."""
+        return self.rules.decode[self.rules.check_action(action)]
+
+    def encode_action(self, channel: str, arg: int) -> int:
+        """The action id of ``(channel, arg)``."""
+        return self.rules.encode_action(channel, arg)
+
+    def action_masks(self) -> np.ndarray:
+        """Bool array of length ``A``: the learner's legal actions now (all False once the game is over)."""
+        return self._mask
+
+    # --------------------------------------------------------------- internals
+    def _observe(self) -> Any:
+        obs = self.game.obs[self.agent].copy()
+        if self.obs_mode == "flat":
+            return obs
+        return {"observation": obs, "action_mask": self._mask.astype(np.int8)}
+
+    def _opponent_move(self) -> int:
+        game = self.game
+        cell = self.opponent(game.board_view, self.np_random)
+        if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
+            check_opponent_move(cell, game.board_view)
+        cell = int(cell)
+        self.last_opponent_move = cell
+        shaping = self.shaping
+        if shaping is not None:
+            shaping.before_move(game, 1 - self.agent)
+        game.move(cell)
+        return cell
+
+    def _outcome(self) -> tuple[float, str]:
+        winner = self.game.winner
+        if winner == WINNER_DRAW:
+            return self.draw_reward, "draw"
+        return (1.0, "win") if winner == self.agent else (-1.0, "loss")
+
+    # ------------------------------------------------------------------- API
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        if self._needs_reset and self.spec is not None and self.spec.max_episode_steps is not None:
+            bound = self.rules.max_episode_moves_and_thoughts
+            if self.spec.max_episode_steps < bound:
+                raise ValueError(
+                    f"max_episode_steps={self.spec.max_episode_steps} would truncate episodes of this configuration, "
+                    f"which can last {bound} steps; pass max_episode_steps={bound} (or more) to gymnasium.make"
+                )
+        game = self.game
+        game.reset()
+        if self.agent_player_setting == "random":
+            self.agent = int(self.np_random.integers(2))
+        else:
+            self.agent = 0 if self.agent_player_setting == "X" else 1
+        self.thoughts_this_episode = 0
+        self.last_opponent_move = None
+        if self.shaping is not None:
+            self.shaping.reset_state()
+        if self.agent == 1:
+            self._opponent_move()
+        self._mask = game.legal_mask(self.agent)
+        self._needs_reset = False
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), {"action_mask": self._mask}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        if self._needs_reset:
+            raise RuntimeError("step() called before reset() or after the episode ended; call reset() first")
+        rules = self.rules
+        a = rules.check_action(action)
+        game = self.game
+        agent = self.agent
+        shaping = self.shaping
+        reward_shaping = 0.0
+        reward_cost = 0.0
+        reward_game = 0.0
+        info: dict[str, Any] = {}
+        if not game.is_legal(a):
+            if self.illegal_action == "raise":
+                channel, arg = rules.decode[a]
+                raise ValueError(f"action {a} ({channel} {arg}) is illegal: {game.illegal_reason(a)}")
+            # A loss for the learner; the game ends where it stands.
+            game.forfeit(agent)
+            reward_game = -1.0
+            if shaping is not None:
+                reward_shaping = shaping.game_over()[agent]
+            info["illegal_action"] = True
+            info["step_kind"] = "move" if a < game.n else "thought"
+            terminated = True
+        elif a >= game.n:
+            before = shaping.view(game, agent) if shaping is not None and shaping.wants_views else None
+            channel, arg, removed = game.think(a)
+            self.thoughts_this_episode += 1
+            reward_cost = -self.thought_cost
+            if shaping is not None:
+                reward_shaping = shaping.thought(game, agent, channel, arg, removed, before)
+            info["step_kind"] = "thought"
+            terminated = False
+        else:
+            if shaping is not None:
+                shaping.before_move(game, agent)
+            game.move(a)
+            if shaping is not None:
+                reward_shaping = shaping.after_move(game, agent, a)[agent]
+            if game.winner == WINNER_NONE:
+                cell = self._opponent_move()
+                if shaping is not None:
+                    reward_shaping += shaping.after_move(game, 1 - agent, cell)[agent]
+            info["step_kind"] = "move"
+            terminated = game.winner != WINNER_NONE
+            if terminated:
+                reward_game = self._outcome()[0]
+        if terminated:
+            info["outcome"] = self._outcome()[1]
+            info["thoughts"] = self.thoughts_this_episode
+            self._needs_reset = True
+        self._mask = mask = game.legal_mask(agent)
+        info["action_mask"] = mask
+        info["reward_game"] = reward_game
+        info["reward_shaping"] = reward_shaping
+        info["reward_cost"] = reward_cost
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), float(reward_game + reward_shaping + reward_cost), terminated, False, info
+
+    def render(self) -> Any:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to the constructor")
+            return None
+        if self.render_mode == "rgb_array":
+            return render_rgb(self.game)
+        text = render_ansi(self.game, names={self.agent: "agent", 1 - self.agent: "opponent"})
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text

@@ -1,0 +1,270 @@
+"""PettingZoo AEC adapter: two players, each with its own thought store, over the same pure core.
+
+``env(**config)`` is the wrapped env (order enforcing), ``raw_env(**config)`` the bare one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import EzPickle, seeding
+from pettingzoo import AECEnv
+from pettingzoo.utils import wrappers
+
+from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
+from tttthought_env.render import render_ansi, render_rgb
+from tttthought_env.shaping import Shaping, _check_real, validate_shaping
+
+AGENTS: tuple[str, str] = ("player_0", "player_1")
+OBS_MODES: tuple[str, ...] = ("flat", "dict")
+ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
+
+
+def env(**kwargs: Any) -> AECEnv:
+    """The AEC env with PettingZoo's order-enforcing wrapper (bad and illegal actions are handled inside)."""
+    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
+
+
+class raw_env(AECEnv, EzPickle):
+    """Two-player tic-tac-toe (and m,n,k games) where each player may think before it moves.
+
+    ## Description
+    ``player_0`` plays X and moves first, ``player_1`` plays O. Each has a private thought store.
+    ``agent_selection`` stays with a player while it thinks (``propose``, ``negate``, ``forget``,
+    ``marker``) and passes to the other player when it moves. The rules are those of
+    :class:`tttthought_env.gymnasium_env.ThoughtTicTacToeEnv` and docs/spec.md: both run the same core.
+
+    ## Action Space
+    ``Discrete(A)``, the same blocks as the Gymnasium env: moves ``[0, N)``, then ``propose``,
+    ``negate``, ``forget`` (``N`` ids each) and ``marker`` (``num_markers`` ids), each block present
+    only if its channel is on.
+
+    ## Observation Space
+    With ``obs_mode="dict"`` (default, the convention of PettingZoo's classic games)
+    ``{"observation": Box(0, 1, (4N + M + 2,), float32), "action_mask": Box(0, 1, (A,), int8)}``,
+    from the observing player's side; the mask is all zeros for a player that is not to act.
+    ``obs_mode="flat"`` gives the vector alone.
+
+    ## Rewards
+    At the end, ``+1`` to the winner and ``-1`` to the loser, ``draw_reward`` (default 0) to both on
+    a draw. ``-thought_cost`` to a player per thought, and the shaping term of ``shaping`` to the
+    player that earns it (the thinker; for ``"prediction"``, the player whose forecast the opponent's
+    move settles). ``infos[agent]`` splits each step's reward into ``"reward_game"``,
+    ``"reward_shaping"`` and ``"reward_cost"``.
+
+    ## Episode End
+    Both players terminate on a win, a draw or an illegal action under ``illegal_action="lose"``
+    (a loss for the actor, a win for the other, ``infos[actor]["illegal_action"] = True``).
+    The final infos hold ``"outcome"`` and ``"thoughts"`` per player. No truncation is needed:
+    thoughts are bounded per turn.
+
+    ## Arguments
+    ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, illegal_action,
+    thought_cost, draw_reward, shaping, shaping_scale, shaping_gamma, obs_mode, render_mode``, as
+    in the Gymnasium env (no opponent: both players are agents).
+
+    ## Version History
+    * v0: initial release (spec v0, docs/spec.md).
+    """
+
+    metadata = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,
+                "render_fps": 2}
+
+    def __init__(
+        self,
+        rows: int = 3,
+        cols: int = 3,
+        k: int = 3,
+        channels: tuple[str, ...] = CHANNELS,
+        max_thoughts: int = 3,
+        memory_size: int | None = None,
+        num_markers: int = 2,
+        persist: str = "game",
+        illegal_action: str = "lose",
+        thought_cost: float = 0.0,
+        draw_reward: float = 0.0,
+        shaping: Any = None,
+        shaping_scale: float = 0.1,
+        shaping_gamma: float = 1.0,
+        obs_mode: str = "dict",
+        render_mode: str | None = None,
+    ) -> None:
+        EzPickle.__init__(self, rows=rows, cols=cols, k=k, channels=channels, max_thoughts=max_thoughts,
+                          memory_size=memory_size, num_markers=num_markers, persist=persist,
+                          illegal_action=illegal_action, thought_cost=thought_cost, draw_reward=draw_reward,
+                          shaping=shaping, shaping_scale=shaping_scale, shaping_gamma=shaping_gamma,
+                          obs_mode=obs_mode, render_mode=render_mode)
+        super().__init__()
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.rules = rules = rules_for(self.config)
+        if illegal_action not in ILLEGAL_ACTION_MODES:
+            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTION_MODES}, got {illegal_action!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.thought_cost = _check_real("thought_cost", thought_cost, 0.0, None)
+        self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
+        shaping, shaping_scale, shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
+        self.shaping = None if shaping is None else Shaping(shaping, shaping_scale, shaping_gamma, rules)
+        self.illegal_action = illegal_action
+        self.obs_mode = obs_mode
+        self.render_mode = render_mode
+
+        self.possible_agents = list(AGENTS)
+        self.agents = list(AGENTS)
+        vector_space = spaces.Box(0.0, 1.0, (rules.obs_size,), np.float32)
+        if obs_mode == "dict":
+            obs_space = spaces.Dict(
+                {"observation": vector_space, "action_mask": spaces.Box(0, 1, (rules.action_size,), np.int8)}
+            )
+        else:
+            obs_space = vector_space
+        self.observation_spaces = {agent: obs_space for agent in AGENTS}
+        self.action_spaces = {agent: spaces.Discrete(rules.action_size) for agent in AGENTS}
+        self.game = Game(rules)
+        self._thoughts = [0, 0]
+        self._seed_rng(None)
+        self._init_episode_dicts()
+
+    # ------------------------------------------------------------- codec, spaces
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self.action_spaces[agent]
+
+    def decode_action(self, action: int) -> tuple[str, int]:
+        """``(channel, arg)`` of an action id."""
+        return self.rules.decode[self.rules.check_action(action)]
+
+    def encode_action(self, channel: str, arg: int) -> int:
+        """The action id of ``(channel, arg)``."""
+        return self.rules.encode_action(channel, arg)
+
+    def action_masks(self, agent: str | None = None) -> np.ndarray:
+        """Bool legal-action mask of ``agent`` (default: the agent to act); all False for others."""
+        agent = self.agent_selection if agent is None else agent
+        return self.game.legal_mask(AGENTS.index(agent))
+
+    # ---------------------------------------------------------------- internals
+    def _seed_rng(self, seed: int | None) -> None:
+        self.np_random, self.np_random_seed = seeding.np_random(seed)
+
+    def _init_episode_dicts(self) -> None:
+        self.agents = list(AGENTS)
+        self.rewards = {agent: 0.0 for agent in AGENTS}
+        self._cumulative_rewards = {agent: 0.0 for agent in AGENTS}
+        self.terminations = {agent: False for agent in AGENTS}
+        self.truncations = {agent: False for agent in AGENTS}
+        self.infos = {agent: {} for agent in AGENTS}
+        self.agent_selection = AGENTS[0]
+
+    def observe(self, agent: str) -> Any:
+        player = AGENTS.index(agent)
+        obs = self.game.obs[player].copy()
+        if self.obs_mode == "flat":
+            return obs
+        return {"observation": obs, "action_mask": self.game.legal_mask(player).astype(np.int8)}
+
+    def _end_game(self, infos: list[dict]) -> None:
+        game = self.game
+        for player, agent in enumerate(AGENTS):
+            if game.winner == WINNER_DRAW:
+                reward, outcome = self.draw_reward, "draw"
+            elif game.winner == player:
+                reward, outcome = 1.0, "win"
+            else:
+                reward, outcome = -1.0, "loss"
+            self.rewards[agent] += reward
+            infos[player]["reward_game"] = reward
+            infos[player]["outcome"] = outcome
+            infos[player]["thoughts"] = self._thoughts[player]
+            self.terminations[agent] = True
+
+    # ---------------------------------------------------------------------- API
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        if seed is not None:
+            self._seed_rng(seed)
+        self.game.reset()
+        self._thoughts = [0, 0]
+        if self.shaping is not None:
+            self.shaping.reset_state()
+        self._init_episode_dicts()
+        if self.render_mode == "human":
+            self.render()
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        rules = self.rules
+        a = rules.check_action(action)
+        game = self.game
+        player = game.to_move
+        shaping = self.shaping
+        self._cumulative_rewards[agent] = 0.0
+        for name in AGENTS:
+            self.rewards[name] = 0.0
+        infos = [{"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0},
+                 {"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0}]
+        if not game.is_legal(a):
+            if self.illegal_action == "raise":
+                channel, arg = rules.decode[a]
+                raise ValueError(f"action {a} ({channel} {arg}) of {agent} is illegal: {game.illegal_reason(a)}")
+            game.forfeit(player)
+            infos[player]["illegal_action"] = True
+            infos[player]["step_kind"] = "move" if a < game.n else "thought"
+            if shaping is not None:
+                for p, value in enumerate(shaping.game_over()):
+                    infos[p]["reward_shaping"] = value
+                    self.rewards[AGENTS[p]] += value
+            self._end_game(infos)
+        elif a >= game.n:
+            before = shaping.view(game, player) if shaping is not None and shaping.wants_views else None
+            channel, arg, removed = game.think(a)
+            self._thoughts[player] += 1
+            infos[player]["step_kind"] = "thought"
+            infos[player]["reward_cost"] = -self.thought_cost
+            self.rewards[agent] = -self.thought_cost
+            if shaping is not None:
+                value = shaping.thought(game, player, channel, arg, removed, before)
+                infos[player]["reward_shaping"] = value
+                self.rewards[agent] += value
+        else:
+            if shaping is not None:
+                shaping.before_move(game, player)
+            game.move(a)
+            infos[player]["step_kind"] = "move"
+            if shaping is not None:
+                for p, value in enumerate(shaping.after_move(game, player, a)):
+                    infos[p]["reward_shaping"] = value
+                    self.rewards[AGENTS[p]] += value
+            if game.winner != WINNER_NONE:
+                self._end_game(infos)
+            else:
+                self.agent_selection = AGENTS[game.to_move]
+        self.infos = {AGENTS[0]: infos[0], AGENTS[1]: infos[1]}
+        self._accumulate_rewards()
+        if self.render_mode == "human":
+            self.render()
+
+    def render(self) -> Any:
+        if self.render_mode is None:
+            import gymnasium
+
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode= to the constructor")
+            return None
+        if self.render_mode == "rgb_array":
+            return render_rgb(self.game)
+        text = render_ansi(self.game, names={0: AGENTS[0], 1: AGENTS[1]})
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        pass

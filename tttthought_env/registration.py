@@ -1,0 +1,47 @@
+"""The registered task ids and their settings, registered with Gymnasium and PettingZoo on import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tttthought_env.core import Config, rules_for
+
+#: Settings of each registered task (everything else takes the env's defaults).
+#: The Gymnasium ids train against minimax mixed with 50% uniformly random moves.
+TASKS: dict[str, dict[str, Any]] = {
+    "tttthought/Plain-v0": {"channels": ()},
+    "tttthought/Propose-v0": {"channels": ("propose",), "max_thoughts": 1},
+    "tttthought/ProposeNegate-v0": {"channels": ("propose", "negate"), "max_thoughts": 2},
+    "tttthought/Full-v0": {"channels": ("propose", "negate", "forget", "marker"), "num_markers": 2,
+                           "max_thoughts": 3},
+}
+GYMNASIUM_DEFAULTS: dict[str, Any] = {"opponent": "minimax", "opponent_epsilon": 0.5}
+
+
+def max_episode_steps(settings: dict[str, Any]) -> int:
+    """``N * (max_thoughts + 1)``: no episode of these settings is longer."""
+    keys = ("rows", "cols", "k", "channels", "max_thoughts", "memory_size", "num_markers", "persist")
+    return rules_for(Config(**{key: settings[key] for key in keys if key in settings})).max_episode_moves_and_thoughts
+
+
+def register_all() -> None:
+    import gymnasium
+
+    for task_id, settings in TASKS.items():
+        if task_id not in gymnasium.registry:
+            gymnasium.register(
+                id=task_id,
+                entry_point="tttthought_env.gymnasium_env:ThoughtTicTacToeEnv",
+                kwargs={**GYMNASIUM_DEFAULTS, **settings},
+                max_episode_steps=max_episode_steps(settings),
+            )
+    try:
+        import pettingzoo
+    except ImportError:  # pragma: no cover - pettingzoo is a runtime dependency
+        return
+    registry = getattr(pettingzoo, "aec_registry", None)
+    if registry is None:  # older PettingZoo without an environment registry
+        return
+    for task_id, settings in TASKS.items():
+        if task_id not in registry:
+            pettingzoo.register("aec", task_id, entry_point="tttthought_env.pettingzoo_env:env", kwargs=dict(settings))

@@ -149,7 +149,8 @@ class Rules:
         set_(self, "obs_thoughts_left", 4 * n + marker_slots)
         set_(self, "obs_entries", 4 * n + marker_slots + 1)
         set_(self, "obs_size", 4 * n + marker_slots + 2)
-        set_(self, "max_episode_moves_and_thoughts", n * (cfg.max_thoughts + 1))
+        # With no channel on there are no thoughts, whatever max_thoughts says.
+        set_(self, "max_episode_moves_and_thoughts", n * ((cfg.max_thoughts if cfg.channels else 0) + 1))
 
     def encode_action(self, channel: str, arg: int) -> int:
         """Action id of ``(channel, arg)``; raises ``ValueError`` for a channel that is off or an arg out of range."""

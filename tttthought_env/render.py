@@ -32,7 +32,7 @@ def board_string(board: np.ndarray, rows: int, cols: int) -> str:
     for r in range(rows):
         lines.append(" " + " | ".join(SYMBOLS[int(board[r * cols + c])] for c in range(cols)))
         if r < rows - 1:
-            lines.append("-" + "+".join(["---"] * cols)[:-1] + "-")
+            lines.append("+".join(["---"] * cols))
     return "\n".join(lines)
 
 

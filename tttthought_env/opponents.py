@@ -1,0 +1,201 @@
+"""Built-in opponents: callables ``(board, rng) -> cell`` that only move, never think.
+
+``board`` is the read-only int8 board (0 empty, 1 X, 2 O, row-major) and ``rng`` a ``numpy.random.Generator``.
+The Gymnasium env calls one per opponent turn; they also serve as PettingZoo policies. All are picklable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Union
+
+import numpy as np
+
+from .core import EMPTY, O, X, winning_lines
+
+__all__ = [
+    "OPPONENTS",
+    "EpsilonOpponent",
+    "HeuristicOpponent",
+    "MinimaxOpponent",
+    "Opponent",
+    "check_opponent_move",
+    "make_opponent",
+    "random_opponent",
+]
+
+#: An opponent: ``(board, rng) -> cell`` on an unfinished board with at least one empty cell.
+Opponent = Callable[[np.ndarray, np.random.Generator], int]
+#: Names :func:`make_opponent` accepts.
+OPPONENTS: tuple[str, ...] = ("random", "minimax", "heuristic")
+
+
+def _no_empty_cell(board: np.ndarray) -> ValueError:
+    return ValueError(f"the opponent was asked to move on a full board {np.asarray(board).tolist()}")
+
+
+def random_opponent(board: np.ndarray, rng: np.random.Generator) -> int:
+    """Uniform among the empty cells."""
+    empty = np.flatnonzero(board == EMPTY)
+    if empty.size == 0:
+        raise _no_empty_cell(board)
+    return int(empty[rng.integers(empty.size)])
+
+
+class MinimaxOpponent:
+    """Perfect play: uniformly random among the optimal moves of the exact solver."""
+
+    def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
+        from .solver import get_solver  # validates the arguments and rejects boards it cannot solve
+
+        self.solver = get_solver(rows, cols, k)
+        self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
+        # Optimal-move bitmask -> its cells; few distinct masks occur, so this stays small.
+        self._cells_of_bits: dict[int, tuple[int, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"MinimaxOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
+
+    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
+        bits = self.solver.optimal_mask_bits(board)
+        cells = self._cells_of_bits.get(bits)
+        if cells is None:
+            if bits == 0:
+                raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
+            cells = tuple(c for c in range(bits.bit_length()) if bits >> c & 1)
+            self._cells_of_bits[bits] = cells
+        if len(cells) == 1:
+            return cells[0]
+        return cells[int(rng.integers(len(cells)))]
+
+
+class HeuristicOpponent:
+    """Win now if possible, else block the opponent's immediate win, else a centre cell, else a corner, else random.
+
+    Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``.
+    """
+
+    def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
+        from .solver import _check_int  # same argument checks and messages as the solver
+
+        self.rows = _check_int("rows", rows, 1)
+        self.cols = _check_int("cols", cols, 1)
+        self.k = _check_int("k", k, 1)
+        if self.k > max(self.rows, self.cols):
+            raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
+        self.n = self.rows * self.cols
+        lines = winning_lines(self.rows, self.cols, self.k)
+        self._lines = np.array(lines, dtype=np.intp).reshape(len(lines), self.k)
+        # The central cell(s): one per odd dimension, two per even one.
+        mid_rows = sorted({(self.rows - 1) // 2, self.rows // 2})
+        mid_cols = sorted({(self.cols - 1) // 2, self.cols // 2})
+        self.centre_cells = np.array([r * self.cols + c for r in mid_rows for c in mid_cols], dtype=np.intp)
+        corners = {0, self.cols - 1, self.n - self.cols, self.n - 1}
+        self.corner_cells = np.array(sorted(corners), dtype=np.intp)
+
+    def __repr__(self) -> str:
+        return f"HeuristicOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
+
+    def completing_cells(self, board: np.ndarray, player_mark: int) -> np.ndarray:
+        """Empty cells where ``player_mark`` (1 = X, 2 = O) would complete ``k`` in a row (sorted, unique)."""
+        if self._lines.size == 0:
+            return np.empty(0, dtype=np.intp)
+        marks = board[self._lines]  # (lines, k)
+        own = np.count_nonzero(marks == player_mark, axis=1)
+        empty = marks == EMPTY
+        ready = (own == self.k - 1) & (np.count_nonzero(empty, axis=1) == 1)
+        return np.unique(self._lines[ready][empty[ready]])
+
+    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
+        n_x = int(np.count_nonzero(board == X))
+        n_o = int(np.count_nonzero(board == O))
+        mover, other = (X, O) if n_x == n_o else (O, X)
+        for candidates in (self.completing_cells(board, mover), self.completing_cells(board, other)):
+            if candidates.size:
+                return int(candidates[rng.integers(candidates.size)])
+        for preferred in (self.centre_cells, self.corner_cells):
+            free = preferred[board[preferred] == EMPTY]
+            if free.size:
+                return int(free[rng.integers(free.size)])
+        return random_opponent(board, rng)
+
+
+def _check_epsilon(name: str, value: object) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number in [0, 1], got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a real number in [0, 1], got {value!r}")
+    return value
+
+
+class EpsilonOpponent:
+    """With probability ``epsilon`` a uniformly random empty cell, else the move of ``base``.
+
+    Draws one ``rng.random()`` per call whatever ``epsilon`` is, so seeded runs stay comparable.
+    """
+
+    def __init__(self, base: Opponent, epsilon: float) -> None:
+        if not callable(base):
+            raise TypeError(f"base must be an opponent callable (board, rng) -> cell, got {base!r}")
+        self.base = base
+        self.epsilon = _check_epsilon("epsilon", epsilon)
+
+    def __repr__(self) -> str:
+        return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
+
+    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
+        if rng.random() < self.epsilon:
+            return random_opponent(board, rng)
+        return self.base(board, rng)
+
+
+def make_opponent(
+    opponent: Union[str, Opponent], *, rows: int, cols: int, k: int, epsilon: float = 0.0
+) -> Opponent:
+    """Build an opponent from a name in :data:`OPPONENTS` or a callable ``(board, rng) -> cell``.
+
+    ``epsilon`` (the env's ``opponent_epsilon``) in ``[0, 1]`` mixes in uniform random moves via
+    :class:`EpsilonOpponent`. User callables are returned as they are; check their moves with
+    :func:`check_opponent_move`.
+    """
+    epsilon = _check_epsilon("opponent_epsilon", epsilon)
+    if isinstance(opponent, str):
+        if opponent == "random":
+            base: Opponent = random_opponent
+        elif opponent == "minimax":
+            base = MinimaxOpponent(rows, cols, k)
+        elif opponent == "heuristic":
+            base = HeuristicOpponent(rows, cols, k)
+        else:
+            raise ValueError(
+                f"opponent must be one of {OPPONENTS} or a callable (board, rng) -> cell, got {opponent!r}"
+            )
+    elif callable(opponent):
+        base = opponent
+    else:
+        raise TypeError(
+            f"opponent must be one of {OPPONENTS} or a callable (board, rng) -> cell, "
+            f"got {opponent!r} of type {type(opponent).__name__}"
+        )
+    return EpsilonOpponent(base, epsilon) if epsilon > 0.0 else base
+
+
+def check_opponent_move(cell: object, board: np.ndarray, opponent: object = None) -> int:
+    """Return ``cell`` as an int if it is an empty cell of ``board``, else ValueError saying what was returned.
+
+    ``opponent`` (the callable, or its name) only improves the message.
+    """
+    n = int(np.asarray(board).size)
+    who = "the opponent" if opponent is None else f"opponent {getattr(opponent, '__name__', opponent)!r}"
+    if isinstance(cell, np.ndarray) and cell.shape == () and np.issubdtype(cell.dtype, np.integer):
+        cell = cell.item()
+    if isinstance(cell, (bool, np.bool_)) or not isinstance(cell, (int, np.integer)):
+        raise ValueError(
+            f"{who} must return an int cell in [0, {n}) that is empty, got {cell!r} of type {type(cell).__name__}"
+        )
+    if not 0 <= cell < n:
+        raise ValueError(f"{who} must return an int cell in [0, {n}) that is empty, got {cell!r}")
+    if board[int(cell)] != EMPTY:
+        raise ValueError(f"{who} returned cell {int(cell)}, which is occupied; it must return an empty cell")
+    return int(cell)

@@ -353,7 +353,9 @@ class Game:
         if code < 2 * n:
             self._set_prop(p, code % n, 0)
         else:
-            self.obs[p][self.rules.obs_marker + code - 2 * n] -= 1.0 / self._memory_size
+            # Recount (``code`` has already left the store): repeated float32 += / -= of 1/memory_size
+            # drifts away from count / memory_size, even below 0, outside the observation space.
+            self.obs[p][self.rules.obs_marker + code - 2 * n] = self.stores[p].count(code) / self._memory_size
 
     def _append(self, p: int, code: int) -> None:
         store = self.stores[p]
@@ -373,8 +375,8 @@ class Game:
         store = self.stores[p]
         removed = -1
         if channel == "marker":
-            self.obs[p][self.rules.obs_marker + arg] += 1.0 / self._memory_size
             self._append(p, 2 * n + arg)
+            self.obs[p][self.rules.obs_marker + arg] = store.count(2 * n + arg) / self._memory_size
         else:
             state = self.prop_state[p][arg]
             if state != 0:
@@ -395,9 +397,10 @@ class Game:
         return channel, arg, removed
 
     def clear_store(self, p: int) -> None:
-        for code in self.stores[p]:
+        codes = list(self.stores[p])
+        self.stores[p].clear()  # first, so that _drop_code recounts markers on the emptied store
+        for code in codes:
             self._drop_code(p, code)
-        self.stores[p].clear()
         self.obs[p][self.rules.obs_entries] = 0.0
 
     def move(self, cell: int) -> int:

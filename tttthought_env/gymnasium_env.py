@@ -142,6 +142,8 @@ class ThoughtTicTacToeEnv(gym.Env):
         self._mask = np.zeros(rules.action_size, bool)
         self._needs_reset = True
         self.last_opponent_move: int | None = None
+        #: No episode of this configuration has more learner steps than this (N * (max_thoughts + 1)).
+        self.max_episode_steps_bound = rules.max_episode_moves_and_thoughts
 
     # ------------------------------------------------------------- action codec
     def decode_action(self, action: int) -> tuple[str, int]:
@@ -185,13 +187,6 @@ class ThoughtTicTacToeEnv(gym.Env):
     # ------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
-        if self._needs_reset and self.spec is not None and self.spec.max_episode_steps is not None:
-            bound = self.rules.max_episode_moves_and_thoughts
-            if self.spec.max_episode_steps < bound:
-                raise ValueError(
-                    f"max_episode_steps={self.spec.max_episode_steps} would truncate episodes of this configuration, "
-                    f"which can last {bound} steps; pass max_episode_steps={bound} (or more) to gymnasium.make"
-                )
         game = self.game
         game.reset()
         if self.agent_player_setting == "random":

@@ -12,6 +12,7 @@ from gymnasium import spaces
 from gymnasium.utils import EzPickle, seeding
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
+from pettingzoo.utils.env_logger import EnvLogger
 
 from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
 from tttthought_env.render import render_ansi, render_rgb
@@ -24,7 +25,29 @@ ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
 
 def env(**kwargs: Any) -> AECEnv:
     """The AEC env with PettingZoo's order-enforcing wrapper (bad and illegal actions are handled inside)."""
-    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
+    return OrderEnforcing(raw_env(**kwargs))
+
+
+class OrderEnforcing(wrappers.OrderEnforcingWrapper):
+    """PettingZoo's order-enforcing wrapper with direct ``last`` and ``step``.
+
+    The base class reaches every attribute that ``last()`` reads through ``__getattr__``, which
+    costs more than our whole step; the checks it makes are kept.
+    """
+
+    def last(self, observe: bool = True) -> tuple:
+        if not self._has_reset:
+            EnvLogger.error_observe_before_reset()
+        return self.env.last(observe)
+
+    def step(self, action: Any) -> None:
+        if not self._has_reset:
+            EnvLogger.error_step_before_reset()
+        self._has_updated = True
+        if not self.env.agents:
+            EnvLogger.warn_step_after_terminated_truncated()
+        else:
+            self.env.step(action)
 
 
 class raw_env(AECEnv, EzPickle):
@@ -129,6 +152,15 @@ class raw_env(AECEnv, EzPickle):
         self._seed_rng(None)
         self._init_episode_dicts()
 
+    # -------------------------------------------------------------------- copies
+    def __getstate__(self) -> dict:
+        # The whole state, not EzPickle's constructor arguments (which rebuild a fresh, un-reset env):
+        # pickle and copy.deepcopy of a game in progress must continue it.
+        return self.__dict__.copy()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------- codec, spaces
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
@@ -206,15 +238,17 @@ class raw_env(AECEnv, EzPickle):
         game = self.game
         player = game.to_move
         shaping = self.shaping
+        legal = game.is_legal(a)
+        if not legal and self.illegal_action == "raise":
+            # Before anything changes: a refused action leaves rewards (what last() reports) as they were.
+            channel, arg = rules.decode[a]
+            raise ValueError(f"action {a} ({channel} {arg}) of {agent} is illegal: {game.illegal_reason(a)}")
         self._cumulative_rewards[agent] = 0.0
         for name in AGENTS:
             self.rewards[name] = 0.0
         infos = [{"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0},
                  {"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0}]
-        if not game.is_legal(a):
-            if self.illegal_action == "raise":
-                channel, arg = rules.decode[a]
-                raise ValueError(f"action {a} ({channel} {arg}) of {agent} is illegal: {game.illegal_reason(a)}")
+        if not legal:
             game.forfeit(player)
             infos[player]["illegal_action"] = True
             infos[player]["step_kind"] = "move" if a < game.n else "thought"

@@ -12,6 +12,7 @@ from typing import Callable, Union
 import numpy as np
 
 from .core import EMPTY, O, X, winning_lines
+from .solver import _check_int, get_solver
 
 __all__ = [
     "OPPONENTS",
@@ -46,9 +47,7 @@ class MinimaxOpponent:
     """Perfect play: uniformly random among the optimal moves of the exact solver."""
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
-        from .solver import get_solver  # validates the arguments and rejects boards it cannot solve
-
-        self.solver = get_solver(rows, cols, k)
+        self.solver = get_solver(rows, cols, k)  # validates the arguments, rejects boards it cannot solve
         self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
         # Optimal-move bitmask -> its cells; few distinct masks occur, so this stays small.
         self._cells_of_bits: dict[int, tuple[int, ...]] = {}
@@ -72,52 +71,64 @@ class MinimaxOpponent:
 class HeuristicOpponent:
     """Win now if possible, else block the opponent's immediate win, else a centre cell, else a corner, else random.
 
-    Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``.
+    Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``. Works on
+    bitboards: one pass over the board and one over the winning lines per call.
     """
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
-        from .solver import _check_int  # same argument checks and messages as the solver
-
         self.rows = _check_int("rows", rows, 1)
         self.cols = _check_int("cols", cols, 1)
         self.k = _check_int("k", k, 1)
         if self.k > max(self.rows, self.cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
         self.n = self.rows * self.cols
-        lines = winning_lines(self.rows, self.cols, self.k)
-        self._lines = np.array(lines, dtype=np.intp).reshape(len(lines), self.k)
+        self._line_masks = tuple(sum(1 << c for c in line) for line in winning_lines(self.rows, self.cols, self.k))
         # The central cell(s): one per odd dimension, two per even one.
         mid_rows = sorted({(self.rows - 1) // 2, self.rows // 2})
         mid_cols = sorted({(self.cols - 1) // 2, self.cols // 2})
-        self.centre_cells = np.array([r * self.cols + c for r in mid_rows for c in mid_cols], dtype=np.intp)
-        corners = {0, self.cols - 1, self.n - self.cols, self.n - 1}
-        self.corner_cells = np.array(sorted(corners), dtype=np.intp)
+        self.centre_cells = tuple(r * self.cols + c for r in mid_rows for c in mid_cols)
+        self.corner_cells = tuple(sorted({0, self.cols - 1, self.n - self.cols, self.n - 1}))
+        self._centre_mask = sum(1 << c for c in self.centre_cells)
+        self._corner_mask = sum(1 << c for c in self.corner_cells)
+        self._all_cells = (1 << self.n) - 1
 
     def __repr__(self) -> str:
         return f"HeuristicOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
 
-    def completing_cells(self, board: np.ndarray, player_mark: int) -> np.ndarray:
-        """Empty cells where ``player_mark`` (1 = X, 2 = O) would complete ``k`` in a row (sorted, unique)."""
-        if self._lines.size == 0:
-            return np.empty(0, dtype=np.intp)
-        marks = board[self._lines]  # (lines, k)
-        own = np.count_nonzero(marks == player_mark, axis=1)
-        empty = marks == EMPTY
-        ready = (own == self.k - 1) & (np.count_nonzero(empty, axis=1) == 1)
-        return np.unique(self._lines[ready][empty[ready]])
+    def _completing(self, mine: int, theirs: int) -> int:
+        """Bitmask of the empty cells where ``mine`` would complete a line."""
+        cells = 0
+        for line in self._line_masks:
+            if not line & theirs:
+                rest = line & ~mine
+                if rest and not rest & (rest - 1):  # exactly one cell missing
+                    cells |= rest
+        return cells
 
     def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
-        n_x = int(np.count_nonzero(board == X))
-        n_o = int(np.count_nonzero(board == O))
-        mover, other = (X, O) if n_x == n_o else (O, X)
-        for candidates in (self.completing_cells(board, mover), self.completing_cells(board, other)):
-            if candidates.size:
-                return int(candidates[rng.integers(candidates.size)])
-        for preferred in (self.centre_cells, self.corner_cells):
-            free = preferred[board[preferred] == EMPTY]
-            if free.size:
-                return int(free[rng.integers(free.size)])
-        return random_opponent(board, rng)
+        x = o = 0
+        for cell, mark in enumerate(board.tolist()):
+            if mark == X:
+                x |= 1 << cell
+            elif mark == O:
+                o |= 1 << cell
+        occupied = x | o
+        if occupied == self._all_cells:
+            raise _no_empty_cell(board)
+        mover, other = (x, o) if x.bit_count() == o.bit_count() else (o, x)
+        for candidates in (
+            self._completing(mover, other),  # win
+            self._completing(other, mover),  # block
+            self._centre_mask & ~occupied,
+            self._corner_mask & ~occupied,
+            self._all_cells & ~occupied,
+        ):
+            if candidates:
+                if not candidates & (candidates - 1):
+                    return candidates.bit_length() - 1
+                cells = [c for c in range(candidates.bit_length()) if candidates >> c & 1]
+                return cells[int(rng.integers(len(cells)))]
+        raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
 
 
 def _check_epsilon(name: str, value: object) -> float:

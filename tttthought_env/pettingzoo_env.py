@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import EzPickle, seeding
+from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 from pettingzoo.utils.env_logger import EnvLogger
@@ -50,7 +50,7 @@ class OrderEnforcing(wrappers.OrderEnforcingWrapper):
             self.env.step(action)
 
 
-class raw_env(AECEnv, EzPickle):
+class raw_env(AECEnv):
     """Two-player tic-tac-toe (and m,n,k games) where each player may think before it moves.
 
     ## Description
@@ -114,11 +114,6 @@ class raw_env(AECEnv, EzPickle):
         obs_mode: str = "dict",
         render_mode: str | None = None,
     ) -> None:
-        EzPickle.__init__(self, rows=rows, cols=cols, k=k, channels=channels, max_thoughts=max_thoughts,
-                          memory_size=memory_size, num_markers=num_markers, persist=persist,
-                          illegal_action=illegal_action, thought_cost=thought_cost, draw_reward=draw_reward,
-                          shaping=shaping, shaping_scale=shaping_scale, shaping_gamma=shaping_gamma,
-                          obs_mode=obs_mode, render_mode=render_mode)
         super().__init__()
         self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.rules = rules = rules_for(self.config)

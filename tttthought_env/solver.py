@@ -15,13 +15,16 @@ import numpy as np
 from .core import winning_lines
 
 __all__ = [
+    "COMPLETE_TABLE_CELLS",
     "DEFAULT_MAX_POSITIONS",
     "ILLEGAL",
+    "MAX_CELLS",
     "TABLE_MAX_CELLS",
     "UNREACHABLE",
     "Solver",
     "SolverLimitError",
     "get_solver",
+    "tractable",
 ]
 
 #: Move value of an occupied cell (and of every cell of a finished game) in :meth:`Solver.move_values`.
@@ -43,18 +46,18 @@ class SolverLimitError(ValueError):
 
 
 def tractable(rows: int, cols: int, k: int) -> bool:
-    """Whether the solver accepts ``rows x cols, k`` up front (measured, see ``docs/solver.md``).
+    """Whether the solver accepts a ``rows x cols, k`` game up front (measured: see ``docs/solver.md``).
 
-    Boards of up to 16 cells are accepted for any ``k`` except 4x4 with k=4, whose exact solution takes
-    minutes in pure Python. Bigger boards (up to 25 cells) are accepted only for ``k <= 3``, where play
-    ends within a few moves. Everything accepted is still subject to the ``max_positions`` budget.
+    Accepted: every board of up to 16 cells (4x4 k=4 included), and boards of up to 25 cells with
+    ``k <= 3`` and both sides >= 3, where the first player wins within a few moves. Rejected, for
+    example: 4x5 k=4 and 3x7 k=5 (random play needs several million positions, seconds per step),
+    5x5 k=4 (about a minute for the empty board alone) and 2x12 k=3 (a draw that is slow to prove).
+    Everything accepted is still subject to the ``max_positions`` budget.
     """
     n = rows * cols
-    if n > MAX_CELLS:
-        return False
-    if n > 16:
-        return k <= 3
-    return not (rows == 4 and cols == 4 and k == 4)
+    if n <= 16:
+        return True
+    return n <= MAX_CELLS and k <= 3 and min(rows, cols) >= 3
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -81,6 +84,10 @@ def get_solver(rows: int = 3, cols: int = 3, k: int = 3, max_positions: int = DE
 @functools.lru_cache(maxsize=32)
 def _cached_solver(rows: int, cols: int, k: int, max_positions: int) -> "Solver":
     return Solver(rows, cols, k, max_positions=max_positions)
+
+
+def _rebuild_solver(rows: int, cols: int, k: int, max_positions: int, options: dict) -> "Solver":
+    return Solver(rows, cols, k, max_positions=max_positions, **options)
 
 
 def _symmetries(rows: int, cols: int) -> list[tuple[int, ...]]:
@@ -133,20 +140,28 @@ class Solver:
     """
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3, *,
-                 max_positions: int = DEFAULT_MAX_POSITIONS) -> None:
+                 max_positions: int = DEFAULT_MAX_POSITIONS, complete_table: bool | None = None,
+                 skip_tractable_check: bool = False) -> None:
         self.rows = _check_int("rows", rows, 1)
         self.cols = _check_int("cols", cols, 1)
         self.k = _check_int("k", k, 1)
         self.max_positions = _check_int("max_positions", max_positions, 1)
         if self.k > max(self.rows, self.cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
-        if not tractable(self.rows, self.cols, self.k):
+        if not skip_tractable_check and not tractable(self.rows, self.cols, self.k):
             raise SolverLimitError(
                 f"the {self.rows}x{self.cols} k={self.k} game is beyond the exact solver: it accepts boards of "
-                f"up to 16 cells (except 4x4 k=4), and up to {MAX_CELLS} cells only for k <= 3; "
-                "see docs/solver.md"
+                f"up to 16 cells, and up to {MAX_CELLS} cells only with k <= 3 and both sides >= 3 "
+                "(see docs/solver.md)"
             )
         n = self.n = self.rows * self.cols
+        if n > 39:  # base-3 keys must fit in int64
+            raise SolverLimitError(f"the solver needs rows*cols <= 39, got {self.rows}x{self.cols} = {n} cells")
+        # Complete table: every reachable position solved up front (default for boards of <= 9 cells).
+        self._use_complete = n <= COMPLETE_TABLE_CELLS if complete_table is None else bool(complete_table)
+        if self._use_complete and n > TABLE_MAX_CELLS:
+            raise ValueError(f"complete_table=True needs rows*cols <= {TABLE_MAX_CELLS}, got {n} cells")
+        self._options = {"complete_table": complete_table, "skip_tractable_check": bool(skip_tractable_check)}
         self._full = (1 << n) - 1
         self._shape = (n,)
         self._pow3 = 3 ** np.arange(n, dtype=np.int64)
@@ -160,39 +175,38 @@ class Solver:
         self._sym_bits = tuple(
             tuple(tuple(1 << (perm[c] + p * n) for perm in self.symmetries) for c in range(n)) for p in (0, 1)
         )
-        # Exact answers, keyed by packed marks ``x | o << n`` (and by base-3 key for the board fast path).
+        # Exact answers, keyed by packed marks ``x | o << n``, by base-3 key, or by the int8 board's bytes.
         self._values: dict[int, int] = {}
         self._opt_by_packed: dict[int, int] = {}
         self._opt_by_key3: dict[int, int] = {}
+        self._opt_by_bytes: dict[bytes, int] = {}
         # Complete-table state (lists indexed by base-3 key; -1 in _opt_list marks an unreachable key).
         self._complete = False
         self._value_list: list[int] | None = None
         self._opt_list: list[int] | None = None
         self._tables: dict[str, np.ndarray] | None = None
-        # Search state: canonical packed key -> (lower + 1) * 3 + (upper + 1) bounds on the value.
+        # Search state: canonical packed key -> bounds on the value and best move (see _make_search).
         self._tt: dict[int, int] = {}
         self._search = self._make_search()
 
     def __repr__(self) -> str:
         return f"Solver(rows={self.rows}, cols={self.cols}, k={self.k}, max_positions={self.max_positions})"
 
-    def __reduce__(self) -> tuple[Any, tuple[int, ...]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Rebuild (or reuse the cached) solver on unpickling rather than shipping its tables.
-        return (get_solver, (self.rows, self.cols, self.k, self.max_positions))
+        if self._options == {"complete_table": None, "skip_tractable_check": False}:
+            return (get_solver, (self.rows, self.cols, self.k, self.max_positions))
+        return (_rebuild_solver, (self.rows, self.cols, self.k, self.max_positions, self._options))
 
     @property
     def positions_stored(self) -> int:
-        """Positions the larger-board search holds now (counted against ``max_positions``)."""
-        return len(self._tt)
+        """Positions held now: the complete table's size, else the search's (counted against ``max_positions``)."""
+        return len(self._values) if self._complete else len(self._tt)
 
     # ------------------------------------------------------------------ public: boards
     def key(self, board: Any) -> int:
         """Base-3 code ``sum(board[i] * 3**i)`` of a board (checks shape and cell values only)."""
-        fast = self._fast_key3(board)
-        if fast is not None:
-            return fast
-        arr = self._board_array(board)
-        return int(arr.astype(np.int64) @ self._pow3)
+        return int(self._board_array(board).astype(np.int64) @ self._pow3)
 
     def value(self, board: Any) -> int:
         """Value (+1 win, 0 draw, -1 loss) of ``board`` for the player to move."""
@@ -212,28 +226,24 @@ class Solver:
         return (bits >> np.arange(self.n)) & 1 == 1
 
     def optimal_mask_bits(self, board: Any) -> int:
-        """:meth:`optimal_moves` as an int bitmask (bit ``c`` set iff cell ``c`` is optimal); a cached lookup."""
-        key3 = self._fast_key3(board)
-        if key3 is not None:
-            opt_list = self._opt_list
-            if opt_list is not None:
-                bits = opt_list[key3]
-                if bits >= 0:
-                    return bits
-            else:
-                bits = self._opt_by_key3.get(key3)
-                if bits is not None:
-                    return bits
+        """:meth:`optimal_moves` as an int bitmask (bit ``c`` set iff cell ``c`` is optimal); a cached lookup.
+
+        An int8 board of a position seen before costs one ``tobytes()`` and one dict lookup.
+        """
+        if type(board) is np.ndarray and board.dtype == np.int8 and board.shape == self._shape:
+            bits = self._opt_by_bytes.get(board.tobytes())
+            if bits is not None:
+                return bits
         x, o = self._board_marks(board)
         bits = self._opt_bits_marks(x, o)
-        self._opt_by_key3[self._key3_of_marks(x, o)] = bits
+        self._opt_by_bytes[self._bytes_of_marks(x, o)] = bits
         return bits
 
     # -------------------------------------------------------------- public: keys and bitboards
     def value_by_key(self, key: int) -> int:
         """:meth:`value` of the board with base-3 key ``key``."""
         value_list = self._value_list
-        if value_list is not None and isinstance(key, (int, np.integer)) and 0 <= key < len(value_list):
+        if value_list is not None and type(key) is int and 0 <= key < len(value_list):
             value = value_list[key]
             if value != UNREACHABLE:
                 return value
@@ -242,14 +252,14 @@ class Solver:
     def optimal_bits_by_key(self, key: int) -> int:
         """:meth:`optimal_mask_bits` of the board with base-3 key ``key``."""
         opt_list = self._opt_list
-        if opt_list is not None and isinstance(key, (int, np.integer)) and 0 <= key < len(opt_list):
-            bits = opt_list[key]
-            if bits >= 0:
-                return bits
-        elif opt_list is None:
-            bits = self._opt_by_key3.get(key)
-            if bits is not None:
-                return bits
+        if type(key) is int:  # other types (numpy ints included) take the checked path
+            if opt_list is not None:
+                if 0 <= key < len(opt_list) and opt_list[key] >= 0:
+                    return opt_list[key]
+            else:
+                bits = self._opt_by_key3.get(key)
+                if bits is not None:
+                    return bits
         x, o = self._key_marks(key)
         bits = self._opt_bits_marks(x, o)
         self._opt_by_key3[int(key)] = bits
@@ -290,13 +300,6 @@ class Solver:
         return self._tables
 
     # ------------------------------------------------------------------ validation
-    def _fast_key3(self, board: Any) -> int | None:
-        """Base-3 key of a well-formed int8 board without the full checks, else None (take the slow path)."""
-        if type(board) is np.ndarray and board.dtype == np.int8 and board.shape == self._shape:
-            if not (board.view(np.uint8) > 2).any():  # negative values wrap to >= 128
-                return int(board @ self._pow3)
-        return None
-
     def _board_array(self, board: Any) -> np.ndarray:
         """``board`` as a flat int8 array, or ValueError saying what is wrong with it."""
         try:
@@ -310,13 +313,13 @@ class Solver:
                 f"board must have shape ({self.n},) or ({self.rows}, {self.cols}) for a {self.rows}x{self.cols} game, "
                 f"got shape {arr.shape}"
             )
-        if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+        if not np.issubdtype(arr.dtype, np.integer):
             raise ValueError(f"board must hold integers 0 (empty), 1 (X) or 2 (O), got dtype {arr.dtype}")
         bad = (arr < 0) | (arr > 2)
         if bad.any():
             cell = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"board cells must be 0 (empty), 1 (X) or 2 (O), got {arr[cell]!r} at cell {cell}"
+                f"board cells must be 0 (empty), 1 (X) or 2 (O), got {arr[cell].item()!r} at cell {cell}"
             )
         return arr.astype(np.int8, copy=False)
 
@@ -389,8 +392,9 @@ class Solver:
             return 0
         return None
 
-    def _key3_of_marks(self, x: int, o: int) -> int:
-        return sum(3 ** c for c in _bits(x)) + sum(2 * 3 ** c for c in _bits(o))
+    def _bytes_of_marks(self, x: int, o: int) -> bytes:
+        """The bytes of the int8 board holding these marks (what ``board.tobytes()`` gives)."""
+        return bytes((x >> c & 1) + 2 * (o >> c & 1) for c in range(self.n))
 
     def _value_marks(self, x: int, o: int) -> int:
         self._ensure_complete()
@@ -417,18 +421,24 @@ class Solver:
         return out
 
     def _opt_bits_marks(self, x: int, o: int) -> int:
+        self._ensure_complete()  # on small boards this fills _opt_by_packed with every reachable position
         packed = x | o << self.n
         bits = self._opt_by_packed.get(packed)
         if bits is None:
-            values = self._move_values_marks(x, o)
-            best = values.max()
-            bits = 0 if best == ILLEGAL else sum(1 << int(c) for c in np.flatnonzero(values == best))
+            bits = self._optimal_bits_search(x, o)
             self._opt_by_packed[packed] = bits
         return bits
 
+    def _optimal_bits_search(self, x: int, o: int) -> int:
+        # Exact child values rather than null-window tests: in play the next position queried is one of
+        # these children, whose cached exact value then answers its own query (measured faster overall).
+        values = self._move_values_marks(x, o)
+        best = values.max()
+        return 0 if best == ILLEGAL else sum(1 << int(c) for c in np.flatnonzero(values == best))
+
     # ------------------------------------------------------------------ complete tables (small boards)
     def _ensure_complete(self) -> None:
-        if not self._complete and self.n <= COMPLETE_TABLE_CELLS:
+        if not self._complete and self._use_complete:
             self._build_complete()
 
     def _build_complete(self) -> None:
@@ -487,6 +497,8 @@ class Solver:
             opt_list[key3] = opt[packed]
         self._values.update(values)
         self._opt_by_packed.update(opt)
+        for packed, bits in opt.items():
+            self._opt_by_bytes[self._bytes_of_marks(packed & full, packed >> n)] = bits
         self._value_list, self._opt_list = value_list, opt_list
         self._complete = True
 
@@ -527,9 +539,12 @@ class Solver:
 
     def _make_search(self):  # noqa: C901 - one hot function, kept flat for speed
         full = self._full
+        n = self.n
         line_masks = self._line_masks
         order = tuple((cell, 1 << cell) for cell in self._move_order)
         sym_bits = self._sym_bits
+        perms = self.symmetries
+        inverse_perms = tuple(tuple(perm.index(c) for c in range(n)) for perm in perms)
         tt = self._tt
         limit = self.max_positions
         or_ = operator.or_
@@ -539,32 +554,51 @@ class Solver:
             """Fail-soft negamax of an unfinished position, value for the player to move.
 
             A result <= alpha is an upper bound, >= beta a lower bound, anything between exact.
+            Table entries are ``(lower + 1) * 3 + (upper + 1) + 9 * (best cell + 1)``, the best cell
+            (tried first next time) in the frame of the canonical symmetry.
             """
             canon = min(keys)
             entry = tt.get(canon)
             if entry is None:
-                lo, hi = -1, 1
+                lo, hi, hint = -1, 1, -1
             else:
-                lo, hi = entry // 3 - 1, entry % 3 - 1
+                bounds = entry % 9
+                lo, hi = bounds // 3 - 1, bounds % 3 - 1
                 if lo == hi or lo >= beta:
                     return lo
                 if hi <= alpha:
                     return hi
+                hint = entry // 9 - 1
             me, opp = (x, o) if x_to_move else (o, x)
+            occupied = x | o
+            empty_count = n - occupied.bit_count()
+            my_moves = (empty_count + 1) >> 1  # moves each side has left, the mover's first
+            opp_moves = empty_count >> 1
             threats = 0  # cells where the opponent would complete a line
-            me_alive = opp_alive = False
+            makers = doubles = opp_makers = 0  # cells that make a threat for us (two at once), for them
+            me_alive = opp_alive = False  # whether a line is still completable in the moves left
             for line in line_masks:
                 if not line & opp:
-                    me_alive = True
                     rest = line & ~me
                     if not rest & (rest - 1):
                         return 1  # one mark short of a line: win now (cheap, so not stored)
+                    need = rest.bit_count()
+                    if need <= my_moves:
+                        me_alive = True
+                        if need == 2:
+                            doubles |= makers & rest
+                            makers |= rest
                 if not line & me:
-                    opp_alive = True
                     rest = line & ~opp
                     if not rest & (rest - 1):
                         threats |= rest
-            occupied = x | o
+                        opp_alive = True
+                    else:
+                        need = rest.bit_count()
+                        if need <= opp_moves:
+                            opp_alive = True
+                            if need == 2:
+                                opp_makers |= rest
             if threats:
                 if threats & (threats - 1):
                     return -1  # two threats: blocking one lets the other through
@@ -575,7 +609,7 @@ class Solver:
                 if x_to_move:
                     return -search(x | threats, o, False, child_keys, -beta, -alpha)
                 return -search(x, o | threats, True, child_keys, -beta, -alpha)
-            # A side with no open line left cannot win any more.
+            # A side that can no longer complete any line in the moves it has left cannot win.
             if not me_alive and hi > 0:
                 hi = 0
             if not opp_alive and lo < 0:
@@ -588,24 +622,45 @@ class Solver:
             b = beta if beta < hi else hi
             window_low = a
             adds = sym_bits[0 if x_to_move else 1]
-            best = -2
-            for cell, bit in order:
-                if occupied & bit:
-                    continue
-                if occupied | bit == full:
-                    value = 0  # no threat of ours exists, so the last cell cannot make a line
+            sym = keys.index(canon)
+            # Move order: the stored best move, our double threats, our threats, cells that stop theirs, the rest.
+            first = (1 << inverse_perms[sym][hint]) if hint >= 0 else 0
+            tiers = (first, doubles, makers, opp_makers)
+            best, best_cell = -2, -1
+            tried = occupied
+            done = False
+            for tier in tiers + (None,):
+                if tier is None:
+                    candidates = [cell for cell, bit in order if not tried & bit]
                 else:
-                    child_keys = tuple(map(or_, keys, adds[cell]))
-                    if x_to_move:
-                        value = -search(x | bit, o, False, child_keys, -b, -a)
+                    tier &= ~tried
+                    if not tier:
+                        continue
+                    candidates = []
+                    while tier:
+                        low = tier & -tier
+                        candidates.append(low.bit_length() - 1)
+                        tier ^= low
+                for cell in candidates:
+                    bit = 1 << cell
+                    tried |= bit
+                    if occupied | bit == full:
+                        value = 0  # no threat of ours exists, so the last cell cannot make a line
                     else:
-                        value = -search(x, o | bit, True, child_keys, -b, -a)
-                if value > best:
-                    best = value
-                    if value > a:
-                        a = value
-                        if a >= b:
-                            break
+                        child_keys = tuple(map(or_, keys, adds[cell]))
+                        if x_to_move:
+                            value = -search(x | bit, o, False, child_keys, -b, -a)
+                        else:
+                            value = -search(x, o | bit, True, child_keys, -b, -a)
+                    if value > best:
+                        best, best_cell = value, cell
+                        if value > a:
+                            a = value
+                            if a >= b:
+                                done = True
+                                break
+                if done:
+                    break
             if best <= window_low:
                 hi = best if best < hi else hi
             elif best >= b:
@@ -617,7 +672,7 @@ class Solver:
                     f"solving this {describe} position needs more than max_positions={limit} stored positions; "
                     "raise max_positions (memory grows with it) or use a smaller board"
                 )
-            tt[canon] = (lo + 1) * 3 + hi + 1
+            tt[canon] = (lo + 1) * 3 + hi + 1 + 9 * (perms[sym][best_cell] + 1)
             return best
 
         return search

@@ -1,0 +1,158 @@
+"""What a run is: the experimental conditions, the algorithms, and the hyperparameters read from YAML.
+
+A *run config* is a plain JSON-able dict; ``make_run_config`` builds one and ``baselines.train.train``
+turns it into a record. Hyperparameters live only in ``baselines/hyperparams/<algo>.yml``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
+
+#: The headline conditions: which registered id, and which env settings on top of its registered ones.
+#: Every grid run plays both sides (agent_player="random") against the registered default opponent
+#: (minimax mixed with 50% random moves).
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "plain": {"task": "tttthought/Plain-v0", "env": {}},
+    "thoughts": {"task": "tttthought/Full-v0", "env": {}},
+    "oracle": {"task": "tttthought/Full-v0", "env": {"shaping": "oracle"}},
+    "potential": {"task": "tttthought/Full-v0", "env": {"shaping": "potential"}},
+    "prediction": {"task": "tttthought/Full-v0", "env": {"shaping": "prediction"}},
+}
+#: Settings every condition shares (the side is drawn per game, so evaluation covers both sides).
+COMMON_ENV: dict[str, Any] = {"agent_player": "random"}
+
+#: ``algo name -> (hyperparameter file, extra YAML section merged last)``.
+#: ``qrdqn`` is the masked QR-DQN; ``qrdqn_unmasked`` is plain QR-DQN on flat observations with
+#: ``illegal_action="lose"``, the comparison the issue asks for.
+ALGOS: dict[str, tuple[str, str | None]] = {
+    "maskable_ppo": ("maskable_ppo.yml", None),
+    "qrdqn": ("qrdqn.yml", None),
+    "qrdqn_unmasked": ("qrdqn.yml", "unmasked"),
+}
+CAPACITIES: tuple[str, ...] = ("tiny", "default")
+
+#: Keys of a hyperparameter section that the training script consumes itself (not passed to the algorithm).
+RUN_KEYS: tuple[str, ...] = ("n_envs", "total_timesteps", "eval_every", "curve_games", "masked")
+
+#: The evaluation protocol of docs/benchmark.md.
+EVAL_PROTOCOL: dict[str, Any] = {
+    "games": 1000,  # per opponent, half as X and half as O unless the config fixes the side
+    "opponents": ["random", "minimax", "training"],
+    "threshold": 0.99,  # draw-or-better rate against minimax for "steps/seconds to 99%"
+}
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """A new dict: ``override`` on top of ``base``, merging nested dicts key by key."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_hyperparams(algo: str, capacity: str = "default", condition: str | None = None,
+                     hyperparams_dir: str | Path | None = None) -> dict[str, Any]:
+    """The merged hyperparameters of ``algo`` for one capacity and condition (see the YAML headers)."""
+    if algo not in ALGOS:
+        raise ValueError(f"algo must be one of {tuple(ALGOS)}, got {algo!r}")
+    filename, extra = ALGOS[algo]
+    path = Path(hyperparams_dir or HYPERPARAMS_DIR) / filename
+    with open(path) as handle:
+        spec = yaml.safe_load(handle) or {}
+    capacities = spec.get("capacity", {})
+    if capacity not in capacities:
+        raise ValueError(f"capacity must be one of {tuple(capacities)} (from {path}), got {capacity!r}")
+    params = deep_merge(spec.get("default", {}), capacities[capacity])
+    params = deep_merge(params, (spec.get("conditions") or {}).get(condition, {}) if condition else {})
+    if extra is not None:
+        params = deep_merge(params, spec.get(extra, {}))
+    return params
+
+
+def parse_env_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``["shaping=oracle", "max_thoughts=2"]`` -> ``{"shaping": "oracle", "max_thoughts": 2}`` (values as YAML)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"env settings must look like key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        parsed = yaml.safe_load(value) if value not in ("", "None", "none") else None
+        if isinstance(parsed, list):
+            parsed = tuple(parsed)  # channels=[propose,negate]
+        out[key.strip()] = parsed
+    return out
+
+
+def make_run_config(
+    algo: str,
+    condition: str | None = None,
+    *,
+    task: str | None = None,
+    env: dict[str, Any] | None = None,
+    capacity: str = "default",
+    seed: int = 0,
+    total_timesteps: int | None = None,
+    hyperparams: dict[str, Any] | None = None,
+    eval_games: int | None = None,
+    device: str = "cpu",
+    threads: int = 1,
+    vec: str = "auto",
+    tensorboard: str | None = None,
+    save_path: str | None = None,
+    progress_bar: bool = False,
+) -> dict[str, Any]:
+    """Everything one run needs, as a JSON-able dict.
+
+    Either a ``condition`` from :data:`CONDITIONS` or a ``task`` (any registered id) plus ``env`` settings;
+    ``env`` is applied on top of the condition's settings. ``hyperparams`` overrides the YAML (for tests).
+    """
+    if condition is not None:
+        if condition not in CONDITIONS:
+            raise ValueError(f"condition must be one of {tuple(CONDITIONS)}, got {condition!r}")
+        spec = CONDITIONS[condition]
+        task = task or spec["task"]
+        env_settings = {**COMMON_ENV, **spec["env"], **(env or {})}
+    else:
+        if task is None:
+            raise ValueError("give a condition or a task id")
+        env_settings = dict(env or {})
+        condition = "custom"
+    params = load_hyperparams(algo, capacity, condition)
+    params = deep_merge(params, hyperparams or {})
+    if total_timesteps is not None:
+        params["total_timesteps"] = int(total_timesteps)
+    masked = algo != "qrdqn_unmasked" and params.get("masked", True)
+    if algo.startswith("qrdqn"):
+        # The masked variant reads the mask from the observation; the plain one sees the flat vector
+        # and forfeits on an illegal action.
+        env_settings["obs_mode"] = "dict" if masked else "flat"
+        if not masked:
+            env_settings["illegal_action"] = "lose"
+    protocol = dict(EVAL_PROTOCOL)
+    if eval_games is not None:
+        protocol["games"] = int(eval_games)
+    return {
+        "algo": algo,
+        "condition": condition,
+        "capacity": capacity,
+        "seed": int(seed),
+        "task": task,
+        "env": env_settings,
+        "hyperparams": params,
+        "eval": protocol,
+        "device": device,
+        "threads": int(threads),
+        "vec": vec,
+        "tensorboard": tensorboard,
+        "save_path": save_path,
+        "progress_bar": bool(progress_bar),
+    }

@@ -1,0 +1,161 @@
+"""The experiment grid: every (condition, algorithm, capacity, seed) run, in parallel, resumable.
+
+One JSON record per run at ``<results>/records/<condition>/<algo>/<capacity>/seed<k>.json``; a run
+whose record exists is skipped, so an interrupted grid resumes where it stopped. Jobs run in local
+processes (default: one per CPU core) or, with ``ray_address``, as tasks on a Ray cluster; either
+way the driver writes the records, and a record does not depend on where its run ran.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from baselines.config import CAPACITIES, CONDITIONS, make_run_config
+
+#: The headline algorithms, and the plain-QR-DQN comparison (default capacity, these conditions).
+HEADLINE_ALGOS: tuple[str, ...] = ("maskable_ppo", "qrdqn")
+UNMASKED_CONDITIONS: tuple[str, ...] = ("plain", "thoughts")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def record_path(results_dir: str | Path, run: dict[str, Any]) -> Path:
+    return Path(results_dir) / "records" / run["condition"] / run["algo"] / run["capacity"] / f"seed{run['seed']}.json"
+
+
+def grid_jobs(
+    seeds: Iterable[int] = range(10),
+    conditions: Iterable[str] = tuple(CONDITIONS),
+    algos: Iterable[str] = HEADLINE_ALGOS,
+    capacities: Iterable[str] = CAPACITIES,
+    unmasked: bool = True,
+    budget_scale: float = 1.0,
+    eval_games: int | None = None,
+    save_models: str | Path | None = None,
+    device: str = "cpu",
+    vec: str = "auto",
+) -> list[dict[str, Any]]:
+    """Run configs of the grid, seed-major (all conditions of seed 0 first), so a partial grid is balanced.
+
+    ``unmasked`` adds plain QR-DQN (flat observation, illegal actions lose) on :data:`UNMASKED_CONDITIONS`
+    at default capacity. ``budget_scale`` multiplies every step budget (and curve interval); ``eval_games``
+    replaces the protocol's 1,000 games per opponent (both only for quick checks: records say so).
+    """
+    conditions, algos, capacities = list(conditions), list(algos), list(capacities)
+    jobs = []
+    for seed in seeds:
+        cells = [(c, a, cap) for c in conditions for a in algos for cap in capacities]
+        if unmasked:
+            cells += [(c, "qrdqn_unmasked", "default") for c in UNMASKED_CONDITIONS if c in conditions]
+        for condition, algo, capacity in cells:
+            config = make_run_config(algo, condition, capacity=capacity, seed=seed, eval_games=eval_games,
+                                     device=device, vec=vec)
+            if budget_scale != 1.0:
+                params = config["hyperparams"]
+                params["total_timesteps"] = max(int(params["total_timesteps"] * budget_scale), 1)
+                params["eval_every"] = max(int(params["eval_every"] * budget_scale), 1)
+                if "learning_starts" in params:
+                    params["learning_starts"] = min(params["learning_starts"], params["total_timesteps"] // 4)
+                config["budget_scale"] = budget_scale
+            if save_models:
+                config["save_path"] = str(Path(save_models) / condition / algo / capacity / f"seed{seed}.zip")
+            jobs.append(config)
+    return jobs
+
+
+def run_job(run_config: dict[str, Any]) -> dict[str, Any]:
+    """Train and evaluate one run in this process; returns its record or ``{"error": ...}``."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        from baselines.train import train
+
+        return train(run_config)
+    except Exception:  # noqa: BLE001  (one failing run must not stop the grid; the error is reported)
+        return {"error": traceback.format_exc(), "run": {k: run_config[k] for k in ("condition", "algo", "capacity",
+                                                                                    "seed")}}
+
+
+def pending_jobs(jobs: list[dict[str, Any]], results_dir: str | Path) -> list[dict[str, Any]]:
+    """The jobs without a record yet."""
+    return [job for job in jobs if not record_path(results_dir, job).exists()]
+
+
+def _ray_results(jobs: list[dict[str, Any]], address: str, working_dir: bool = True):
+    import ray
+
+    runtime_env: dict[str, Any] = {"env_vars": {"OMP_NUM_THREADS": "1"}}
+    if working_dir:  # ship this checkout to the workers (they need the packages baselines and tttthought_env)
+        runtime_env["working_dir"] = str(REPO_ROOT)
+        runtime_env["excludes"] = [".git", "results", "docs", "venv", ".venv", "*.zip", "checkpoints", "runs", "tmp"]
+    init_address = None if address == "local" else address
+    ray.init(address=init_address, runtime_env=runtime_env, ignore_reinit_error=True, log_to_driver=False,
+             include_dashboard=False)
+    remote = ray.remote(num_cpus=1)(run_job)
+    pending = [remote.remote(job) for job in jobs]
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        ray.shutdown()
+
+
+def _process_results(jobs: list[dict[str, Any]], processes: int):
+    if processes <= 1:
+        for job in jobs:
+            yield run_job(job)
+        return
+    import multiprocessing as mp
+
+    # spawn: fresh interpreters (no forked torch thread pools); one torch thread per process.
+    with mp.get_context("spawn").Pool(processes) as pool:
+        yield from pool.imap_unordered(run_job, jobs, chunksize=1)
+
+
+def run_grid(
+    jobs: list[dict[str, Any]],
+    results_dir: str | Path = "results",
+    processes: int | None = None,
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run the jobs that have no record yet and write one record per finished run.
+
+    Returns ``{"done": n, "skipped": n, "failed": [errors], "seconds": s}``.
+    """
+    from baselines.train import write_record
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    todo = pending_jobs(jobs, results_dir)
+    skipped = len(jobs) - len(todo)
+    processes = processes or os.cpu_count() or 1
+    began = time.perf_counter()
+    failed: list[str] = []
+    done = 0
+    if todo:
+        results = _ray_results(todo, ray_address) if ray_address else _process_results(todo, min(processes, len(todo)))
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"grid ({skipped} done before)", unit="run", file=sys.stderr)
+        for record in results:
+            run = record["run"]
+            name = f"{run['condition']}/{run['algo']}/{run['capacity']}/seed{run['seed']}"
+            if "error" in record:
+                failed.append(f"{name}: {record['error']}")
+                print(f"run {name} failed:\n{record['error']}", file=sys.stderr)
+            else:
+                write_record(record, record_path(results_dir, record["run"]))
+                done += 1
+            if bar is not None:
+                bar.set_postfix_str(f"{name} {record.get('wall_seconds', 0):.0f}s")
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    return {"done": done, "skipped": skipped, "failed": failed, "seconds": time.perf_counter() - began}

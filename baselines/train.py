@@ -1,0 +1,242 @@
+"""One run, top to bottom: run config -> vector env -> model -> learn (with a learning curve) -> evaluation -> record.
+
+    from baselines.config import make_run_config
+    from baselines.train import train
+    record = train(make_run_config("maskable_ppo", "oracle", capacity="tiny", seed=3))
+
+The record is a JSON-able dict: the config, package versions, seed, learning curve, final metrics
+of the protocol in docs/benchmark.md, steps and seconds to 99% draw-or-better against minimax, and wall time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+
+from baselines.config import RUN_KEYS
+from baselines.envs import make_train_env
+from baselines.evaluate import evaluate_against, evaluate_protocol, make_scorer
+
+RECORD_SCHEMA = 1
+
+
+def algo_class(algo: str, masked: bool = True):
+    """``(class, policy name)`` of an algorithm name of :data:`baselines.config.ALGOS`."""
+    if algo == "maskable_ppo":
+        from sb3_contrib import MaskablePPO
+
+        return MaskablePPO, "MlpPolicy"
+    if algo in ("qrdqn", "qrdqn_unmasked"):
+        if masked and algo == "qrdqn":
+            from baselines.masked_qrdqn import MaskedQRDQN
+
+            return MaskedQRDQN, "MultiInputPolicy"
+        from sb3_contrib import QRDQN
+
+        return QRDQN, "MlpPolicy"
+    raise ValueError(f"unknown algo {algo!r}")
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages a result depends on, and the machine it ran on."""
+    import gymnasium
+    import sb3_contrib
+    import stable_baselines3
+
+    import tttthought_env
+
+    out = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": th.__version__,
+        "gymnasium": gymnasium.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "sb3_contrib": sb3_contrib.__version__,
+        "tttthought_env": tttthought_env.__version__,
+        "platform": platform.platform(),
+        "cpu_count": str(os.cpu_count()),
+    }
+    try:  # read-only: which commit produced the record
+        out["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):  # no git here: the record just lacks the commit
+        pass
+    return out
+
+
+class LearningCurve(BaseCallback):
+    """Every ``every`` steps (and at the start and end): ``games`` deterministic masked games vs minimax.
+
+    Keeps the training wall time apart from the time spent evaluating, so "seconds to 99%" is training time.
+    """
+
+    def __init__(self, task: str, env_config: dict, every: int, games: int, seed: int, threshold: float) -> None:
+        super().__init__()
+        self.task, self.env_config = task, env_config
+        self.every, self.games, self.seed, self.threshold = every, games, seed, threshold
+        self.points: list[dict[str, Any]] = []
+        self.eval_seconds = 0.0
+        self.next_eval = 0
+        self.start = 0.0
+
+    def train_seconds(self) -> float:
+        return time.perf_counter() - self.start - self.eval_seconds
+
+    def _evaluate(self) -> None:
+        began = time.perf_counter()
+        result = evaluate_against(make_scorer(self.model), self.task, self.env_config, "minimax", self.games,
+                                  seed=7_919 * (self.seed + 1))
+        self.eval_seconds += time.perf_counter() - began
+        self.points.append({
+            "step": int(self.num_timesteps), "train_seconds": round(self.train_seconds(), 3),
+            "draw_or_better": result["draw_or_better"], "score": result["score"], "win": result["win"],
+            "loss": result["loss"], "thoughts_per_move": result["thoughts_per_move"],
+        })
+        self.next_eval = self.num_timesteps + self.every
+        self.logger.record("eval/draw_or_better_vs_minimax", result["draw_or_better"])
+        self.logger.record("eval/score_vs_minimax", result["score"])
+        self.logger.record("eval/thoughts_per_move", result["thoughts_per_move"])
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+        self._evaluate()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_eval:
+            self._evaluate()
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.points or self.points[-1]["step"] < self.num_timesteps:
+            self._evaluate()
+
+    def first_reaching(self) -> tuple[int | None, float | None]:
+        """Steps and training seconds at the first curve point with draw-or-better >= threshold."""
+        for point in self.points:
+            if point["draw_or_better"] >= self.threshold:
+                return point["step"], point["train_seconds"]
+        return None, None
+
+
+def build_model(run_config: dict[str, Any], env) -> Any:
+    """The SB3 model of a run config on ``env`` (hyperparameters from the YAML, run keys removed)."""
+    params = copy.deepcopy(run_config["hyperparams"])
+    masked = bool(params.get("masked", True))
+    for key in RUN_KEYS:
+        params.pop(key, None)
+    cls, policy = algo_class(run_config["algo"], masked)
+    tensorboard = run_config.get("tensorboard")
+    if tensorboard:
+        try:
+            import tensorboard as _  # noqa: F401
+        except ImportError:
+            raise ImportError("TensorBoard logs need the tensorboard package: pip install tensorboard") from None
+    return cls(policy, env, seed=run_config["seed"], device=run_config.get("device", "cpu"),
+               tensorboard_log=tensorboard or None, verbose=0, **params)
+
+
+def save_model(model, path: str | Path, run_config: dict[str, Any]) -> Path:
+    """Save the checkpoint ``path`` (.zip) and its run config beside it (same name, .json) for ``eval``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(str(path))
+    zip_path = path if path.suffix == ".zip" else path.with_name(path.name + ".zip")
+    zip_path.with_suffix(".json").write_text(json.dumps(run_config, indent=2, default=str))
+    return zip_path
+
+
+def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """A checkpoint written by :func:`save_model` (or by ``train --save``) and its run config."""
+    zip_path = Path(path)
+    if zip_path.suffix != ".zip":
+        zip_path = zip_path.with_name(zip_path.name + ".zip")
+    config_path = zip_path.with_suffix(".json")
+    if not config_path.exists():
+        raise FileNotFoundError(f"{config_path} (the run config saved beside the checkpoint) is missing")
+    run_config = json.loads(config_path.read_text())
+    cls, _ = algo_class(run_config["algo"], bool(run_config["hyperparams"].get("masked", True)))
+    return cls.load(str(zip_path), device=device), run_config
+
+
+def train(run_config: dict[str, Any]) -> dict[str, Any]:
+    """Train one run and evaluate it; return its record (see the module docstring)."""
+    began, cpu_began = time.perf_counter(), time.process_time()
+    th.set_num_threads(max(int(run_config.get("threads", 1)), 1))
+    seed = int(run_config["seed"])
+    task, env_config = run_config["task"], run_config["env"]
+    params = run_config["hyperparams"]
+    protocol = run_config["eval"]
+
+    # 1. Environment: many games stepped together.
+    env = make_train_env(task, int(params["n_envs"]), env_config, seed, vec=run_config.get("vec", "auto"))
+    # 2. Model, from the YAML hyperparameters.
+    model = build_model(run_config, env)
+    # 3. Learn, with a learning curve against minimax (and optional periodic checkpoints).
+    curve = LearningCurve(task, env_config, int(params["eval_every"]), int(params["curve_games"]), seed,
+                          float(protocol["threshold"]))
+    callbacks: list[BaseCallback] = [curve]
+    if run_config.get("save_path") and run_config.get("checkpoint_every"):
+        every = max(int(run_config["checkpoint_every"]) // int(params["n_envs"]), 1)
+        callbacks.append(CheckpointCallback(every, str(Path(run_config["save_path"]).with_suffix("")) + "_ckpt"))
+    learn_began = time.perf_counter()
+    model.learn(int(params["total_timesteps"]), callback=CallbackList(callbacks),
+                progress_bar=bool(run_config.get("progress_bar", False)),
+                tb_log_name=f"{run_config['condition']}_{run_config['algo']}_{run_config['capacity']}_seed{seed}")
+    train_seconds = time.perf_counter() - learn_began - curve.eval_seconds
+    env.close()
+    # 4. Final evaluation: the protocol of docs/benchmark.md.
+    eval_began = time.perf_counter()
+    final = evaluate_protocol(make_scorer(model), task, env_config, int(protocol["games"]), seed=seed,
+                              opponents=tuple(protocol["opponents"]))
+    eval_seconds = time.perf_counter() - eval_began
+    if run_config.get("save_path"):
+        save_model(model, run_config["save_path"], run_config)
+    steps_to, seconds_to = curve.first_reaching()
+    return {
+        "schema": RECORD_SCHEMA,
+        "run": {key: run_config[key] for key in ("condition", "algo", "capacity", "seed", "task")},
+        "config": run_config,
+        "versions": versions(),
+        "total_timesteps": int(model.num_timesteps),
+        "curve": curve.points,
+        "final": final,
+        "steps_to_threshold": steps_to,
+        "seconds_to_threshold": seconds_to,
+        "train_seconds": round(train_seconds, 3),
+        "curve_eval_seconds": round(curve.eval_seconds, 3),
+        "final_eval_seconds": round(eval_seconds, 3),
+        "wall_seconds": round(time.perf_counter() - began, 3),
+        "cpu_seconds": round(time.process_time() - cpu_began, 3),  # this process only (one torch thread by default)
+    }
+
+
+def write_record(record: dict[str, Any], path: str | Path) -> Path:
+    """Write a record as JSON atomically (a half-written file never looks like a finished run)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=1, default=_json_default))
+    os.replace(tmp, path)
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return str(value)

@@ -1,0 +1,241 @@
+"""The ``tttthought`` command line: help, tasks (and the generated docs/tasks.md), play, bench, main, baselines hook."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from tttthought_env import cli
+from tttthought_env.play import PlayError, play
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+# ------------------------------------------------------------------------------ help
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for command in ("main", "play", "replay", "bench", "tasks", "demo", "train", "eval", "grid", "report"):
+        assert f"    {command}" in text
+
+
+def test_help_imports_no_heavy_library():
+    code = ("import sys; from tttthought_env.cli import build_parser; build_parser().format_help(); "
+            "print(sorted(m for m in ('torch', 'sb3_contrib', 'stable_baselines3', 'matplotlib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_version(capsys):
+    import tttthought_env
+
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert tttthought_env.__version__ in capsys.readouterr().out
+
+
+def test_unknown_arguments_are_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["tasks", "--nope"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --nope" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- tasks
+def test_tasks_table(capsys):
+    from tttthought_env.registration import TASKS
+
+    code, out, _ = run_cli(capsys, "tasks")
+    assert code == 0
+    for task_id in TASKS:
+        assert task_id in out
+    code, out, _ = run_cli(capsys, "tasks", "--format", "json")
+    rows = json.loads(out)
+    assert [r["id"] for r in rows] == list(TASKS)
+    full = next(r for r in rows if r["id"] == "tttthought/Full-v0")
+    assert full["actions"] == 38 and full["max_episode_steps"] == 36
+    code, out, _ = run_cli(capsys, "tasks", "--format", "markdown")
+    assert out.startswith("| id |") and "`tttthought/Plain-v0`" in out
+
+
+def test_docs_tasks_md_matches_the_generator():
+    spec = importlib.util.spec_from_file_location("gen_tasks_doc", ROOT / "scripts" / "gen_tasks_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (ROOT / "docs" / "tasks.md").read_text(encoding="utf-8")
+    assert committed == module.generate(), "docs/tasks.md is stale: run python scripts/gen_tasks_doc.py"
+
+
+# ------------------------------------------------------------------------------ play
+def play_lines(*lines: str, **kwargs) -> tuple[list[str], str]:
+    out = io.StringIO()
+    outcomes = play(input=io.StringIO("".join(line + "\n" for line in lines)), output=out, **kwargs)
+    return outcomes, out.getvalue()
+
+
+def test_play_a_whole_game_with_thoughts():
+    # Try every cell in turn: occupied ones are refused with a reason and the next line is read.
+    outcomes, text = play_lines("propose 4", "+0", "negate 8", *[str(c) for c in range(9)] * 2,
+                                opponent="minimax", seed=0)
+    assert outcomes and outcomes[0] in ("draw", "loss")  # nobody beats minimax
+    assert "you think propose 4: your store is now +4" in text
+    assert "you think propose 0: your store is now +4 +0" in text
+    assert "+4 +0 -8" in text
+    assert "minimax (O) moves" in text
+    assert "is occupied" in text
+    assert "Traceback" not in text
+
+
+def test_play_answers_bad_input_with_what_is_allowed():
+    outcomes, text = play_lines("hello", "", "propose", "propose x", "propose 99", "forget 3", "marker 5",
+                                "dance 4", "9", "-1", "help", "board", "quit", opponent="heuristic", seed=1)
+    assert outcomes == ["quit"]
+    assert "I did not understand 'hello'" in text
+    assert "propose needs a cell number 0-8, got 'x'" in text
+    assert "cell must be 0-8, got 99" in text
+    assert "forget 3 is not allowed: neither +3 nor -3 is in the store" in text
+    assert "marker must be 0-1, got 5" in text
+    assert "I did not understand 'dance 4'" in text
+    assert "cell must be 0-8, got 9" in text
+    assert "propose P  (or +P)" in text  # the help lists the thoughts
+    assert "Traceback" not in text
+
+
+def test_play_refuses_thoughts_a_task_does_not_have_and_runs_out_of_thoughts():
+    _, text = play_lines("propose 4", "quit", task="Plain-v0", opponent="random", seed=0)
+    assert "the 'propose' thought is not part of this task; it has no thoughts" in text
+    _, text = play_lines("propose 4", "negate 4", "quit", task="Propose-v0", opponent="random", seed=0)
+    assert "the 'negate' thought is not part of this task; its thoughts are: propose" in text
+    _, text = play_lines("+1", "+2", "quit", task="Propose-v0", opponent="random", seed=0)
+    assert "no thoughts are left this turn" in text
+
+
+def test_play_as_o_end_of_input_and_record(tmp_path):
+    from tttthought_env.replay import episode_frames, load_episode
+
+    record = tmp_path / "game.jsonl"
+    outcomes, text = play_lines("+4", "4", "0", "8", "2", "6", "1", "3", "5", "7", human="O", opponent="random",
+                                seed=3, record=str(record))
+    assert "you are O" in text and "random (X) moves" in text
+    assert outcomes[0] in ("win", "draw", "loss", "quit")
+    frames = episode_frames(load_episode(record))
+    assert any("you" in f.caption and "asserts +4" in f.caption for f in frames)
+    _, text = play_lines(opponent="random", seed=0)  # no input at all
+    assert "(end of input)" in text
+
+
+def test_play_settings_errors():
+    with pytest.raises(PlayError, match="unknown task"):
+        play_lines(task="Nope-v0")
+    with pytest.raises(PlayError, match="opponent must be one of"):
+        play_lines(opponent="grandmaster")
+    with pytest.raises(PlayError, match="no saved agent"):
+        play_lines(opponent="missing-agent.zip")
+
+
+def test_play_cli_reads_stdin(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("4\nquit\n"))
+    code, out, _ = run_cli(capsys, "play", "--opponent", "heuristic", "--seed", "0")
+    assert code == 0 and "bye" in out
+    code, _, err = run_cli(capsys, "play", "--opponent", "nobody")
+    assert code == 2 and "opponent must be one of" in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def tiny_agents(tmp_path_factory):
+    sb3_contrib = pytest.importorskip("sb3_contrib")
+    import gymnasium
+
+    folder = tmp_path_factory.mktemp("agents")
+    paths = {}
+    for name, task in (("full", "tttthought/Full-v0"), ("plain", "tttthought/Plain-v0")):
+        model = sb3_contrib.MaskablePPO("MlpPolicy", gymnasium.make(task), n_steps=64, batch_size=64, n_epochs=1,
+                                        seed=0, verbose=0)
+        model.learn(64)
+        model.save(folder / name)
+        paths[name] = str(folder / f"{name}.zip")
+    return paths
+
+
+def test_play_against_a_saved_agent_that_thinks(tiny_agents):
+    cells = [str(c) for c in range(9)] * 2
+    outcomes, text = play_lines(*cells, opponent=tiny_agents["full"], seed=0, deterministic=False, human="O")
+    assert outcomes[0] in ("win", "draw", "loss")
+    assert "agent (X) thinks:" in text  # an untrained sampling agent thinks often; its thoughts are shown
+    # The task is found from the agent's spaces when none is given; a wrong one is refused with a hint.
+    outcomes, _ = play_lines("quit", opponent=tiny_agents["plain"], task=None)
+    assert outcomes == ["quit"]
+    with pytest.raises(PlayError, match="try --task tttthought/Plain-v0"):
+        play_lines(opponent=tiny_agents["plain"], task="Full-v0")
+
+
+# ----------------------------------------------------------------------------- bench
+def test_bench_is_wired_to_the_bench_module(capsys, monkeypatch):
+    calls = {}
+    fake = types.ModuleType("tttthought_env.bench")
+
+    def run_bench(quick=True, verbose=False):
+        calls["quick"] = quick
+        return [{"name": "ours", "steps_per_s": 1.0}]
+
+    fake.run_bench = run_bench
+    fake.format_table = lambda rows: "| TABLE | " + rows[0]["name"]
+    monkeypatch.setitem(sys.modules, "tttthought_env.bench", fake)
+    code, out, _ = run_cli(capsys, "bench")
+    assert code == 0 and "| TABLE | ours" in out and calls == {"quick": True}
+    code, out, _ = run_cli(capsys, "bench", "--full")
+    assert calls == {"quick": False}
+
+
+def test_bench_missing_module_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tttthought_env.bench", None)
+    code, _, err = run_cli(capsys, "bench")
+    assert code == 2 and "tttthought_env.bench is not available" in err
+
+
+# ------------------------------------------------------------------- baselines, main
+def test_baselines_commands_explain_a_missing_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "baselines.cli", None)
+    code, _, err = run_cli(capsys, "train", "--algo", "maskable_ppo")
+    assert code == 2 and "needs the baselines extra" in err and "pip install" in err
+
+
+def test_main_without_sb3_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sb3_contrib", None)
+    code, _, err = run_cli(capsys, "main", "--out", "unused")
+    assert code == 2 and "needs the baselines extra (missing: sb3_contrib)" in err
+
+
+def test_main_job_at_a_tiny_size(tmp_path):
+    pytest.importorskip("sb3_contrib")
+    pytest.importorskip("baselines.train")
+    out = io.StringIO()
+    result = cli.run_main(out=tmp_path, timesteps=512, eval_games=4, progress_bar=False, stream=out,
+                          hyperparams={"n_envs": 4, "n_steps": 64, "batch_size": 64, "eval_every": 256,
+                                       "curve_games": 4})
+    text = out.getvalue()
+    for words in ("opponent", "random", "minimax", "win", "draw", "loss", "thoughts/move", "thought utility"):
+        assert words in text
+    for key, path in result["paths"].items():
+        assert Path(path).exists() and Path(path).stat().st_size > 0, key
+        assert str(path) in text
+    assert Path(result["paths"]["learning_curve"]).read_bytes()[:4] == b"\x89PNG"
+    assert Path(result["paths"]["replay_gif"]).read_bytes()[:3] == b"GIF"
+    assert result["record"]["run"]["task"] == "tttthought/Full-v0"
+    assert result["record"]["config"]["env"]["shaping"] == "potential"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.distributions.categorical import Categorical
 
 import tttthought_env  # noqa: F401  (registers the ids)
@@ -160,7 +160,7 @@ def main(total_timesteps: int = 200_000, num_envs: int = 16, num_steps: int = 12
 
         b_obs, b_masks = obs_buf.reshape(-1, n_obs), mask_buf.reshape(-1, n_actions)
         b_actions, b_logprobs = actions.reshape(-1), logprobs.reshape(-1)
-        b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values.reshape(-1)
+        b_advantages, b_returns = advantages.reshape(-1), returns.reshape(-1)
         indices = np.arange(batch_size)
         for _ in range(args.update_epochs):
             np.random.shuffle(indices)

@@ -51,11 +51,11 @@ def main(total_timesteps: int = 50_000, episodes: int = 20, seed: int = 0, verbo
     rng = np.random.default_rng(seed)
     paid = []
     for episode in range(episodes):
-        obs, info = env.reset(seed=seed + episode)
+        _, info = env.reset(seed=seed + episode)
         done = False
         while not done:
             action = int(rng.choice(np.flatnonzero(info["action_mask"])))
-            obs, reward, terminated, truncated, info = env.step(action)
+            _, _, terminated, truncated, info = env.step(action)
             if info["step_kind"] == "thought":
                 paid.append(info["reward_shaping"])
             done = terminated or truncated

@@ -37,7 +37,7 @@ def main(games: int = 10, seed: int = 0, verbose: bool = True) -> dict:
     for game in range(games):
         env.reset(seed=seed + game)
         for agent in env.agent_iter():
-            obs, reward, termination, truncation, info = env.last()
+            obs, _, termination, truncation, info = env.last()
             if termination or truncation:
                 if agent == "player_0":
                     outcomes[info["outcome"]] += 1

@@ -21,12 +21,12 @@ def main(episodes: int = 100, task: str = "tttthought/Full-v0", seed: int = 0, v
     outcomes: Counter = Counter()
     thoughts = moves = 0
     for episode in range(episodes):
-        obs, info = env.reset(seed=seed + episode)
+        _, info = env.reset(seed=seed + episode)
         done = False
         while not done:
             mask = info["action_mask"]  # the same array as env.unwrapped.action_masks()
             action = env.action_space.sample(mask.astype(np.int8))  # uniform over the legal actions
-            obs, reward, terminated, truncated, info = env.step(action)
+            _, _, terminated, truncated, info = env.step(action)
             moves += info["step_kind"] == "move"
             done = terminated or truncated
         outcomes[info["outcome"]] += 1

@@ -1,17 +1,23 @@
-"""Self-play through PettingZoo with a frozen opponent snapshot, from the right player's point of view.
+"""Self-play through PettingZoo with frozen opponent snapshots, from the right player's point of view.
 
-The learner (sb3-contrib MaskablePPO) takes one seat of the PettingZoo AEC env, X or O at random each
-game; a frozen snapshot of an earlier learner takes the other seat, thinks and moves with its own
-observations. Every ``snapshot_every`` steps the snapshot is refreshed from the learner.
+:class:`SelfPlayEnv` gives the learner one seat of the PettingZoo AEC env, X or O at random each game;
+a frozen snapshot of an earlier learner takes the other seat and acts (thinks, moves) on its own
+observations. Every ``snapshot_every`` learner steps a new snapshot joins the opponent pool.
 
 What makes it learn: each transition the learner sees pairs *its own* observation
 (``env.observe(learner)``) with *its own* reward (the sum of ``env.rewards[learner]`` over its action
-and the opponent's reply, so a loss on the opponent's move is the learner's ``-1``). PettingZoo's
+and the opponent's replies, so a loss on the opponent's move is the learner's ``-1``). PettingZoo's
 SB3 self-play tutorial steps one shared model through the AEC loop and pairs the reward of one player
 with the observation of the other; tic-tac-toe does not learn that way.
 
-    python examples/selfplay.py                  # ~100k steps on Plain-v0 settings
-    python examples/selfplay.py --task Full-v0   # thinking players
+``SelfPlayEnv`` is a plain Gymnasium env with ``action_masks()``, so any single-agent learner plugs in.
+Two are included: tabular Q-learning (``--learner q``, the default: about 0.14 -> 0.9 draw-or-better
+against minimax in half a minute on Plain-v0) and sb3-contrib MaskablePPO (``--learner ppo``, which
+needs a far larger self-play budget on tic-tac-toe).
+
+    python examples/selfplay.py                        # 300k learner steps on Plain-v0 settings
+    python examples/selfplay.py --learner ppo --timesteps 1000000
+    python examples/selfplay.py --task Full-v0         # thinking players
 """
 
 from __future__ import annotations
@@ -192,7 +198,7 @@ class TabularQ:
         target = reward if done else reward + self.values(next_obs, len(next_mask))[next_mask].max()
         q[action] += self.alpha * (target - q[action])
 
-    def frozen(self) -> "TabularQ":
+    def frozen(self) -> TabularQ:
         copy = TabularQ(self.alpha, 0.0)
         copy.q = {key: value.copy() for key, value in self.q.items()}
         return copy
@@ -246,7 +252,7 @@ def train_ppo(total_timesteps: int, settings: dict[str, Any], snapshot_every: in
     return model
 
 
-def main(total_timesteps: int = 200_000, task: str = "tttthought/Plain-v0", learner: str = "q",
+def main(total_timesteps: int = 300_000, task: str = "tttthought/Plain-v0", learner: str = "q",
          snapshot_every: int = 2_000, eval_games: int = 200, seed: int = 0, verbose: bool = True) -> dict:
     """Train by self-play; return draw-or-better against minimax before and after, and the timings.
 
@@ -280,7 +286,7 @@ def main(total_timesteps: int = 200_000, task: str = "tttthought/Plain-v0", lear
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timesteps", type=int, default=200_000)
+    parser.add_argument("--timesteps", type=int, default=300_000)
     parser.add_argument("--learner", default="q", choices=("q", "ppo"))
     parser.add_argument("--task", default="tttthought/Plain-v0")
     parser.add_argument("--seed", type=int, default=0)

@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 # The documented boards: the brief's four, the hardest accepted ones, and rejected examples.

@@ -37,7 +37,8 @@ def test_help_lists_every_command(capsys):
 def test_help_imports_no_heavy_library():
     code = ("import sys; from tttthought_env.cli import build_parser; build_parser().format_help(); "
             "print(sorted(m for m in ('torch', 'sb3_contrib', 'stable_baselines3', 'matplotlib') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -214,6 +215,15 @@ def test_baselines_commands_explain_a_missing_extra(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "baselines.cli", None)
     code, _, err = run_cli(capsys, "train", "--algo", "maskable_ppo")
     assert code == 2 and "needs the baselines extra" in err and "pip install" in err
+
+
+def test_baselines_commands_explain_missing_sb3(capsys, monkeypatch):
+    pytest.importorskip("baselines.cli")
+    monkeypatch.delitem(sys.modules, "baselines.train", raising=False)  # re-imported below, without SB3
+    for name in ("stable_baselines3", "sb3_contrib"):
+        monkeypatch.setitem(sys.modules, name, None)
+    code, _, err = run_cli(capsys, "train", "--algo", "maskable_ppo", "--no-save")
+    assert code == 2 and "needs " in err and "pip install" in err and "Traceback" not in err
 
 
 def test_main_without_sb3_is_a_clear_error(capsys, monkeypatch):

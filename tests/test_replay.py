@@ -32,11 +32,11 @@ def _random_episodes(env, episodes: int, seed: int = 0) -> list[float]:
     rng = np.random.default_rng(seed)
     returns = []
     for episode in range(episodes):
-        obs, info = env.reset(seed=seed + episode)
+        _, info = env.reset(seed=seed + episode)
         total, done = 0.0, False
         while not done:
             action = int(rng.choice(np.flatnonzero(info["action_mask"])))
-            obs, reward, terminated, truncated, info = env.step(action)
+            _, reward, terminated, truncated, info = env.step(action)
             total += reward
             done = terminated or truncated
         returns.append(total)

@@ -389,7 +389,7 @@ def test_potential_telescopes_per_player_in_pettingzoo(cfg, seed, think_bias, il
         assert credited[agent] == pytest.approx(phi - last_phi[agent], abs=1e-12)
         credited[agent], last_phi[agent] = 0.0, phi
         mask = e.action_masks()
-        if illegal and rng.random() < 0.03:
+        if illegal and rng.random() < 0.03 and not mask.all():
             a = int(rng.choice(np.flatnonzero(~mask)))
         elif mask[n:].any() and rng.random() < think_bias:
             a = int(rng.choice(np.flatnonzero(mask[n:]))) + n

@@ -199,7 +199,7 @@ def _opponent_replies(vec: ThoughtVectorEnv, steps: int, seed: int):
         before = [vec.game_state(i) for i in range(vec.num_envs)]
         masks = be.to_numpy(vec.action_masks())
         actions = np.array([rng.choice(np.flatnonzero(m[:n])) for m in masks])  # moves only
-        _, _, term, _, infos = vec.step(actions)
+        _, _, _, _, infos = vec.step(actions)
         for i in range(vec.num_envs):
             after = vec.info_at(infos, i)
             if after.get("outcome") is not None:
@@ -364,8 +364,7 @@ def test_seeded_runs_repeat_and_reset_mask(backend: str) -> None:
     rows = np.zeros(8, bool)
     rows[[1, 5]] = True
     before = vec.backend.to_numpy(vec.action_masks()).copy()
-    obs, info = vec.reset(options={"reset_mask": rows})
-    obs = vec.backend.to_numpy(obs)
+    _, info = vec.reset(options={"reset_mask": rows})
     assert vec.game_state(1)["store"] == () and vec.game_state(5)["thoughts"] == 0
     np.testing.assert_array_equal(vec.backend.to_numpy(info["action_mask"])[~rows], before[~rows])
 

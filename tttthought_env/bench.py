@@ -24,8 +24,9 @@ import platform
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -438,8 +439,8 @@ def format_table(rows: list[dict]) -> str:
             ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
             cpu = "-" if row.get("cpu_ratio") is None else f"{row['cpu_ratio']:.2f}x"
             met = "-" if row["met"] is None else ("yes" if row["met"] else "NO")
-            lines.append(f"| {row['group']} | {row['name']} | {row['baseline']} | {ratio} | {cpu} | "
-                         f">= {row['target']:g}x | {met} |")
+            target = "-" if row.get("target") is None else f">= {row['target']:g}x"
+            lines.append(f"| {row['group']} | {row['name']} | {row['baseline']} | {ratio} | {cpu} | {target} | {met} |")
     return "\n".join(lines)
 
 

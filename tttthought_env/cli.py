@@ -19,11 +19,15 @@ import importlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 EXTRA_HINT = "pip install -c constraints.txt -e '.[baselines]'"
 #: Subcommands the baselines package provides; shown (with a hint) when it cannot be imported.
+#: Modules of the optional extras: a command that misses one says which extra to install.
+OPTIONAL_MODULES = {"sb3_contrib", "stable_baselines3", "torch", "matplotlib", "yaml", "tqdm", "rich", "tensorboard",
+                    "PIL", "ray"}
 #: The main job's budget: about 1-2 minutes of training on two laptop cores, 3 minutes in all at most.
 MAIN_TIMESTEPS = 600_000
 MAIN_EVAL_GAMES = 500
@@ -54,7 +58,7 @@ def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | 
         env = recorder = RecordEpisode(env, Path(record).parent, name_prefix=".demo")
     core_env = env.unwrapped
     solver = get_solver(core_env.config.rows, core_env.config.cols, core_env.config.k)
-    obs, info = env.reset(seed=seed)
+    _, info = env.reset(seed=seed)
     frames = [env.render()]
     done = False
     while not done:
@@ -67,10 +71,10 @@ def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | 
             plan.append(("negate", bad[0]))
         for channel, arg in plan:
             if channel in core_env.rules.offsets and mask[core_env.encode_action(channel, arg)]:
-                obs, reward, done, _, info = env.step(core_env.encode_action(channel, arg))
+                _, reward, done, _, info = env.step(core_env.encode_action(channel, arg))
                 frames.append(f"-- thought: {channel} {arg}  (reward {reward:+.2f})\n{env.render()}")
                 mask = info["action_mask"]
-        obs, reward, done, _, info = env.step(core_env.encode_action("move", plan[0][1]))
+        _, reward, done, _, info = env.step(core_env.encode_action("move", plan[0][1]))
         frames.append(f"-- move: {plan[0][1]}  (reward {reward:+.2f})\n{env.render()}")
     frames.append(f"outcome: {info['outcome']}, thoughts this episode: {info['thoughts']}")
     env.close()
@@ -326,8 +330,7 @@ def record_agent_episode(model: Any, task: str, env_config: dict[str, Any], path
 
 
 def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTEPS, eval_games: int = MAIN_EVAL_GAMES,
-             seed: int = 0,
-             condition: str = "potential", capacity: str = "default", progress_bar: bool = True,
+             seed: int = 0, condition: str = "potential", capacity: str = "default", progress_bar: bool = True,
              hyperparams: dict[str, Any] | None = None, stream: Any = None) -> dict[str, Any]:
     """The main job: train, evaluate, print the results table, save the curve PNG and an episode replay.
 
@@ -419,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `tttthought main` (about 3 minutes on 2 cores). Docs: docs/index.md",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tttthought-env {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     main = sub.add_parser("main", help="the main job: train MaskablePPO with R(δx), evaluate, plot, replay (~3 min)",
                           description="Train MaskablePPO on tttthought/Full-v0 with potential shaping, evaluate it "
@@ -490,12 +493,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command is None:  # bare `tttthought`: say what there is
+        parser.print_help()
+        return 0
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except CommandError as err:
         print(f"tttthought {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        root = (err.name or "").split(".")[0]
+        if root not in OPTIONAL_MODULES:
+            raise
+        print(f"tttthought {args.command}: error: this command needs {root}, which is not installed; "
+              f"install the baselines extra: {EXTRA_HINT}", file=sys.stderr)
         return 2
 
 

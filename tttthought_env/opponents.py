@@ -7,7 +7,7 @@ The Gymnasium env calls one per opponent turn; they also serve as PettingZoo pol
 from __future__ import annotations
 
 import math
-from typing import Callable, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -162,7 +162,7 @@ class EpsilonOpponent:
 
 
 def make_opponent(
-    opponent: Union[str, Opponent], *, rows: int, cols: int, k: int, epsilon: float = 0.0
+    opponent: str | Opponent, *, rows: int, cols: int, k: int, epsilon: float = 0.0
 ) -> Opponent:
     """Build an opponent from a name in :data:`OPPONENTS` or a callable ``(board, rng) -> cell``.
 
@@ -202,7 +202,8 @@ def check_opponent_move(cell: object, board: np.ndarray, opponent: object = None
     if isinstance(cell, np.ndarray) and cell.shape == () and np.issubdtype(cell.dtype, np.integer):
         cell = cell.item()
     if isinstance(cell, (bool, np.bool_)) or not isinstance(cell, (int, np.integer)):
-        raise ValueError(
+        # ValueError, not TypeError: the env reports every bad opponent move the same way.
+        raise ValueError(  # noqa: TRY004
             f"{who} must return an int cell in [0, {n}) that is empty, got {cell!r} of type {type(cell).__name__}"
         )
     if not 0 <= cell < n:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -175,7 +176,7 @@ def play(
     human: str = "X",
     seed: int | None = None,
     games: int = 1,
-    input: TextIO | None = None,  # noqa: A002 - mirrors print(file=...)
+    input: TextIO | None = None,
     output: TextIO | None = None,
     record: str | None = None,
     shaping: str | None = None,

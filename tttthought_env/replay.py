@@ -20,9 +20,10 @@ import html
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np

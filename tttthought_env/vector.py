@@ -20,7 +20,8 @@ State per game is a handful of small integers (bitboards, the ordered thought st
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -32,7 +33,7 @@ from tttthought_env.opponents import OPPONENTS, _check_epsilon
 from tttthought_env.shaping import _check_real, validate_shaping
 from tttthought_env.vector_backend import Backend
 
-__all__ = ["OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vector_env"]
+__all__ = ["OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vector_env"]  # noqa: F822 (lazy)
 
 #: ``infos["step_kind"]`` codes: ``STEP_KINDS[code]`` is the single env's ``info["step_kind"]``.
 STEP_KINDS: tuple[str, ...] = ("move", "thought")
@@ -620,21 +621,22 @@ class ThoughtVectorEnv(VectorEnv):
         if self._obs_fast:
             return self._build_obs_fast(st)
         be = self.backend
+        xp = be.xp
         n, rules = self._n, self.rules
         fields = [(st["me"], 0, n), (st["opp"], n, n)]
         if self._thinking:
             fields += [(st["pos"], 2 * n, n), (st["neg"], 3 * n, n)]
+        elif self._maxT > 0:  # thoughts left / max_thoughts stays 1.0: a constant bit
+            fields.append((xp.ones_like(st["me"]), rules.obs_thoughts_left, 1))
         obs = be.unpack_words(self._pack(fields, rules.obs_size), rules.obs_size, be.float32)
         if self._thinking:
             # count / S in float32: one correctly rounded division, the float32 of the core's Python c / S.
-            xp, f32 = be.xp, be.float32
+            f32 = be.float32
             S, maxT = float(self._S), float(self._maxT)
             for m, count in enumerate(self._marker_counts(st)):
                 obs[:, rules.obs_marker + m] = xp.astype(count, f32) / S
             obs[:, rules.obs_thoughts_left] = xp.astype(st["tleft"], f32) / maxT
             obs[:, rules.obs_entries] = xp.astype(st["slen"], f32) / S
-        elif self._maxT > 0:
-            obs[:, rules.obs_thoughts_left] = 1.0
         return obs
 
     def _legal_fields(self, st: dict) -> list:
@@ -801,6 +803,21 @@ class ThoughtVectorEnv(VectorEnv):
         self._mask = self._build_mask(self._state)
         return self._format_obs(obs, self._mask), {"action_mask": self._mask}
 
+    def compile(self, **kwargs: Any) -> ThoughtVectorEnv:
+        """Torch backend: ``torch.compile`` :meth:`step` and :meth:`sample_actions` (fuses the array operations).
+
+        ``kwargs`` go to ``torch.compile``. The first call compiles (tens of seconds); returns ``self``.
+        """
+        if self.backend.is_numpy:
+            raise ValueError("compile() needs backend='torch'")
+        import torch
+
+        if callable(self.opponent):  # user code stays plain Python (dynamo would rewrite its numpy calls)
+            self.opponent = torch.compiler.disable(self.opponent)
+        self.step = torch.compile(self.step, **kwargs)  # type: ignore[method-assign]
+        self.sample_actions = torch.compile(self.sample_actions, **kwargs)  # type: ignore[method-assign]
+        return self
+
     def action_masks(self) -> Any:
         """Bool ``(num_envs, A)``: legal actions of each game now (sb3-contrib's MaskablePPO reads it)."""
         if self._mask is None:
@@ -875,7 +892,8 @@ class ThoughtVectorEnv(VectorEnv):
         r = xp.minimum(r, total - 1)
         move = xp.astype(self._select_rank(moves, r), i32)
         rt = r - c_move
-        q = xp.minimum(xp.maximum(rt // k, xp.zeros_like(rt)), n - 1)  # clamped: rows with no thought ignore it
+        # clamped (rows without a thought ignore it); no Python scalars in xp calls: on a GPU they become copies
+        q = xp.minimum(xp.maximum(rt // k, xp.zeros_like(rt)), xp.full_like(rt, n - 1))
         which = rt - (rt // k) * k
         state = ((xp.astype(st["pos"], i32) >> q) & 1) + ((xp.astype(st["neg"], i32) >> q) & 1) * 2
         prop_action = be.take(self._t_prop_kind_off, state * k + which) + q
@@ -892,7 +910,7 @@ class ThoughtVectorEnv(VectorEnv):
         be = self.backend
         xp = be.xp
         if self._small:
-            rr = xp.minimum(xp.maximum(r, xp.zeros_like(r)), self._n - 1)
+            rr = xp.minimum(xp.maximum(r, xp.zeros_like(r)), xp.full_like(r, self._n - 1))
             return be.take(self._t_select, xp.astype(bits, xp.int32) * self._n + rr)
         b = xp.astype((xp.astype(bits, xp.int64)[:, None] >> self._t_shifts) & 1, xp.int32)
         csum = xp.cumulative_sum(b, axis=1)

@@ -109,15 +109,24 @@ class Backend:
     def seed(self, seed: int | None) -> None:
         if self.is_numpy:
             self.rng = np.random.default_rng(seed)
+        elif self.rng is None:
+            if seed is not None:
+                self.torch.manual_seed(int(seed))
         elif seed is None:
             self.rng.seed()
         else:
             self.rng.manual_seed(int(seed))
 
     def uniform(self, n: int) -> Any:
-        """``n`` uniform floats in ``[0, 1)`` (float32) from this backend's generator."""
+        """``n`` uniform floats in ``[0, 1)`` (float32) from this backend's generator.
+
+        On the torch backend ``rng = None`` draws from torch's default generator of the device instead (what
+        CUDA graphs and ``torch.compile`` handle best).
+        """
         if self.is_numpy:
             return self.rng.random(n, dtype=np.float32)
+        if self.rng is None:
+            return self.torch.rand(n, device=self.device, dtype=self.torch.float32)
         return self.torch.rand(n, generator=self.rng, device=self.device, dtype=self.torch.float32)
 
     # ------------------------------------------------------------------ bit columns

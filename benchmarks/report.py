@@ -70,7 +70,8 @@ def render() -> str:
             "",
             (f"Measured {info.get('date')} on {info.get('cpu', 'an unknown CPU')} ({info.get('cpus')} cores, "
              f"Python {info.get('python')}), the process pinned to one core; vector batch "
-             f"{info.get('vector_batch', 16384):,}; load average at the start {info.get('loadavg')}. "
+             f"{info.get('vector_batch', 16384):,}; load average at the start "
+             f"{[round(x, 2) for x in info.get('loadavg') or []]}. "
              "Medians of interleaved rounds (every implementation once per round)."),
             "",
             format_table(cpu["rows"]),

@@ -302,3 +302,24 @@ def test_check_opponent_move():
 
     with pytest.raises(ValueError, match="opponent 'sloppy' must return an int cell"):
         check_opponent_move(sloppy(board, None), board, sloppy)
+
+
+@pytest.mark.parametrize("name", ["random", "minimax", "heuristic"])
+@pytest.mark.parametrize("epsilon", [0.0, 0.5])
+def test_bitboard_fast_path_chooses_what_the_board_path_chooses(name, epsilon):
+    """The Gymnasium env calls ``move_from_marks``; PettingZoo users call the opponent on a board."""
+    from tttthought_env.core import Config, Game, rules_for
+
+    opponent = make_opponent(name, rows=3, cols=3, k=3, epsilon=epsilon)
+    game = Game(rules_for(Config(channels=())))
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        game.reset()
+        while not game.done:
+            free = game.rules.full_board & ~game.occupied
+            state = rng.bit_generator.state
+            by_board = opponent(game.board_view, rng)
+            rng.bit_generator.state = state
+            by_marks = opponent.move_from_marks(game.marks[0], game.marks[1], free, game.board_view, rng)
+            assert by_marks == by_board
+            game.move(by_board if rng.random() < 0.5 else int(rng.choice(np.flatnonzero(game.board == 0))))

@@ -283,7 +283,7 @@ def test_vector_env_is_a_gymnasium_vector_env_with_same_step_autoreset() -> None
 
 def test_state_fits_in_64_bytes_per_game() -> None:
     full = make_vector_env("tttthought/Full-v0", 1000)
-    assert full.state_nbytes_per_game() <= 64
+    assert full.state_nbytes_per_game() <= 64 and full.state_nbytes_per_game() == 22
     full.reset(seed=0)
     total = sum(v.nbytes for v in full._state.values())
     assert total == 1000 * full.state_nbytes_per_game()
@@ -417,3 +417,38 @@ def test_maskable_ppo_trains_on_64_vector_games() -> None:
     model.learn(total_timesteps=4096)
     assert model.num_timesteps >= 4096
     assert len(model.ep_info_buffer) > 0
+
+
+def test_compile_needs_torch_and_sb3_env_method() -> None:
+    with pytest.raises(ValueError, match="torch"):
+        ThoughtVectorEnv(2).compile()
+    pytest.importorskip("stable_baselines3")
+    from tttthought_env.vector import SB3VecEnv
+
+    env = SB3VecEnv(ThoughtVectorEnv(3))
+    env.reset()
+    assert env.get_attr("num_envs") == [3, 3, 3]
+    assert env.env_method("state_nbytes_per_game", indices=[0, 2]) == [22, 22]
+    assert [m.shape for m in env.env_method("action_masks", indices=[1])] == [(38,)]
+    assert env.env_is_wrapped(object) == [False] * 3
+
+
+def test_bench_loops_and_table() -> None:
+    from tttthought_env import bench
+
+    assert bench.VectorLoop("tttthought/Full-v0", 64).run(3) == 192
+    assert bench.VectorLoop("tttthought/Plain-v0", 64, sampler="mask").run(3) == 192
+    assert bench.GymLoop(ThoughtTicTacToeEnv()).run(50) == 50
+    rows = [
+        {"kind": "candidate", "group": "vector", "name": "pgx tic_tac_toe JAX", "task": "t", "batch": 8,
+         "steps_per_s": 100.0, "steps_per_cpu_s": 100.0},
+        {"kind": "candidate", "group": "vector", "name": "ours vector numpy [Plain-v0]", "task": "t", "batch": 8,
+         "steps_per_s": 120.0, "steps_per_cpu_s": 160.0},
+        {"kind": "candidate", "group": "vector", "name": "ours vector numpy [Full-v0]", "task": "t", "batch": 8,
+         "steps_per_s": None, "note": "not installed (x)"},
+    ]
+    ratios = bench.compare(rows)
+    (plain,) = [r for r in ratios if r["name"] == "ours vector numpy [Plain-v0]"]
+    assert plain["ratio"] == pytest.approx(1.2) and plain["cpu_ratio"] == pytest.approx(1.6) and plain["met"] is False
+    table = bench.format_table(rows + ratios)
+    assert "1.20x" in table and "NO" in table and "skipped: not installed (x)" in table

@@ -47,8 +47,12 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
 
 # ====================================================================== the loops
 def choose_legal(mask: Any, rand: random.Random) -> int:
-    """A uniformly random legal action of a mask (the single-env loops' one policy)."""
-    legal = np.flatnonzero(mask)
+    """A uniformly random legal action of a 1-D mask (the single-env loops' one policy, for every env alike).
+
+    ``mask.nonzero()`` rather than ``np.flatnonzero(mask)``, whose Python wrappers cost more than the
+    indexing itself: the loop's own overhead would otherwise compress every ratio.
+    """
+    legal = mask.nonzero()[0]
     return int(legal[rand.randrange(len(legal))])
 
 
@@ -128,10 +132,14 @@ class VectorLoop:
     """
 
     def __init__(self, task: str, batch: int, backend: str = "numpy", device: Any = None, seed: int = 0,
-                 sampler: str = "env") -> None:
+                 sampler: str = "env", compiled: bool = False) -> None:
         from tttthought_env.vector import make_vector_env
 
         self.env = make_vector_env(task, batch, backend=backend, device=device)
+        if compiled:  # torch.compile of step and sample_actions, without per-step syncs (docs/performance.md)
+            self.env.check_actions = False
+            self.env.backend.rng = None
+            self.env.compile()
         self.env.reset(seed=seed)
         self.batch = batch
         self.sampler = sampler
@@ -286,6 +294,9 @@ def candidates(quick: bool = True, vector_batch: int = 16384, gpu_batch: int = 1
                 short = task.split("/")[1]
                 out.append(Candidate(f"ours vector torch-cpu [{short}]", "vector",
                                      lambda t=task: VectorLoop(t, b, backend="torch"), vec_steps, batch=b, task=task))
+                out.append(Candidate(f"ours vector torch-cpu, compiled [{short}]", "vector",
+                                     lambda t=task: VectorLoop(t, b, backend="torch", compiled=True), vec_steps,
+                                     batch=b, task=task))
     if "gpu" in groups:
         g = gpu_batch
         out.append(Candidate("pgx tic_tac_toe JAX", "gpu", lambda: PgxLoop(g), 64, batch=g, task="tic_tac_toe"))

@@ -120,6 +120,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
         shaping, shaping_scale, shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
         self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
+        self._opponent_from_marks = getattr(self.opponent, "move_from_marks", None)
         self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
         self.agent_player_setting = agent_player
         self.illegal_action = illegal_action
@@ -167,7 +168,12 @@ class ThoughtTicTacToeEnv(gym.Env):
 
     def _opponent_move(self) -> int:
         game = self.game
-        cell = self.opponent(game.board_view, self.np_random)
+        if self._opponent_from_marks is not None:
+            # Built-in opponents read the core's bitboards directly; same choice as the board path.
+            cell = self._opponent_from_marks(game.marks[0], game.marks[1], self.rules.full_board & ~game.occupied,
+                                             game.board_view, self.np_random)
+        else:
+            cell = self.opponent(game.board_view, self.np_random)
         if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
             check_opponent_move(cell, game.board_view)
         cell = int(cell)

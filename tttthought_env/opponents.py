@@ -22,6 +22,8 @@ __all__ = [
     "Opponent",
     "check_opponent_move",
     "make_opponent",
+    "RandomOpponent",
+    "cells_of",
     "random_opponent",
 ]
 
@@ -35,12 +37,57 @@ def _no_empty_cell(board: np.ndarray) -> ValueError:
     return ValueError(f"the opponent was asked to move on a full board {np.asarray(board).tolist()}")
 
 
-def random_opponent(board: np.ndarray, rng: np.random.Generator) -> int:
+def _pick(cells: tuple[int, ...] | np.ndarray, rng: np.random.Generator) -> int:
+    """A uniform choice among ``cells``, with one ``rng.random()`` draw (no draw for a single cell).
+
+    ``rng.random()`` costs a fraction of ``rng.integers``; every opponent picks through here, so the
+    board path and the bitboard path of an opponent draw the same numbers and choose the same cell.
+    """
+    if len(cells) == 1:
+        return int(cells[0])
+    return int(cells[int(rng.random() * len(cells))])
+
+
+_CELLS_OF_BITS: dict[int, tuple[int, ...]] = {}
+
+
+def cells_of(bits: int) -> tuple[int, ...]:
+    """The cells of a bitmask in increasing order (cached for boards of up to 16 cells)."""
+    cells = _CELLS_OF_BITS.get(bits)
+    if cells is None:
+        cells = tuple(c for c in range(bits.bit_length()) if bits >> c & 1)
+        if bits < 1 << 16:
+            _CELLS_OF_BITS[bits] = cells
+    return cells
+
+
+class RandomOpponent:
     """Uniform among the empty cells."""
-    empty = np.flatnonzero(board == EMPTY)
-    if empty.size == 0:
-        raise _no_empty_cell(board)
-    return int(empty[rng.integers(empty.size)])
+
+    __name__ = "random_opponent"
+
+    def __repr__(self) -> str:
+        return "random_opponent"
+
+    def __reduce__(self) -> str:
+        return "random_opponent"  # pickles as the module-level instance
+
+    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
+        empty = (board == EMPTY).nonzero()[0]
+        if empty.size == 0:
+            raise _no_empty_cell(board)
+        return _pick(empty, rng)
+
+    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                        rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
+        if not free_mask:
+            raise _no_empty_cell(board)
+        return _pick(cells_of(free_mask), rng)
+
+
+#: Uniform among the empty cells: ``random_opponent(board, rng) -> cell``.
+random_opponent = RandomOpponent()
 
 
 class MinimaxOpponent:
@@ -49,23 +96,22 @@ class MinimaxOpponent:
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.solver = get_solver(rows, cols, k)  # validates the arguments, rejects boards it cannot solve
         self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
-        # Optimal-move bitmask -> its cells; few distinct masks occur, so this stays small.
-        self._cells_of_bits: dict[int, tuple[int, ...]] = {}
 
     def __repr__(self) -> str:
         return f"MinimaxOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
 
+    def _choose(self, bits: int, board: np.ndarray, rng: np.random.Generator) -> int:
+        if bits == 0:
+            raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
+        return _pick(cells_of(bits), rng)
+
     def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
-        bits = self.solver.optimal_mask_bits(board)
-        cells = self._cells_of_bits.get(bits)
-        if cells is None:
-            if bits == 0:
-                raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
-            cells = tuple(c for c in range(bits.bit_length()) if bits >> c & 1)
-            self._cells_of_bits[bits] = cells
-        if len(cells) == 1:
-            return cells[0]
-        return cells[int(rng.integers(len(cells)))]
+        return self._choose(self.solver.optimal_mask_bits(board), board, rng)
+
+    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                        rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
+        return self._choose(self.solver.optimal_bits_from_marks(x_mask, o_mask), board, rng)
 
 
 class HeuristicOpponent:
@@ -112,6 +158,10 @@ class HeuristicOpponent:
                 x |= 1 << cell
             elif mark == O:
                 o |= 1 << cell
+        return self.move_from_marks(x, o, self._all_cells & ~(x | o), board, rng)
+
+    def move_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray, rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
         occupied = x | o
         if occupied == self._all_cells:
             raise _no_empty_cell(board)
@@ -124,10 +174,7 @@ class HeuristicOpponent:
             self._all_cells & ~occupied,
         ):
             if candidates:
-                if not candidates & (candidates - 1):
-                    return candidates.bit_length() - 1
-                cells = [c for c in range(candidates.bit_length()) if candidates >> c & 1]
-                return cells[int(rng.integers(len(cells)))]
+                return _pick(cells_of(candidates), rng)
         raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
 
 
@@ -159,6 +206,16 @@ class EpsilonOpponent:
         if rng.random() < self.epsilon:
             return random_opponent(board, rng)
         return self.base(board, rng)
+
+    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                        rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``; the base's fast path when it has one."""
+        if rng.random() < self.epsilon:
+            return random_opponent.move_from_marks(x_mask, o_mask, free_mask, board, rng)
+        fast = getattr(self.base, "move_from_marks", None)
+        if fast is None:
+            return self.base(board, rng)
+        return fast(x_mask, o_mask, free_mask, board, rng)
 
 
 def make_opponent(

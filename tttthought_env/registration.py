@@ -32,6 +32,7 @@ def register_all() -> None:
             gymnasium.register(
                 id=task_id,
                 entry_point="tttthought_env.gymnasium_env:ThoughtTicTacToeEnv",
+                vector_entry_point="tttthought_env.vector:ThoughtVectorEnv",
                 kwargs={**GYMNASIUM_DEFAULTS, **settings},
                 max_episode_steps=max_episode_steps(settings),
             )

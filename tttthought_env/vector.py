@@ -15,7 +15,7 @@ Infos are one array per key, leading dimension ``num_envs`` (Gymnasium's vector 
 some games have come with a ``"_key"`` bool mask. See :meth:`ThoughtVectorEnv.step` and :meth:`info_at`.
 
 State per game is a handful of small integers (bitboards, the ordered thought store as entry codes, counters):
-:meth:`ThoughtVectorEnv.state_nbytes_per_game` is 26 bytes for 3x3 with every channel on.
+:meth:`ThoughtVectorEnv.state_nbytes_per_game` is 22 bytes for 3x3 with every channel on.
 """
 
 from __future__ import annotations
@@ -128,12 +128,21 @@ class ThoughtVectorEnv(VectorEnv):
         render_mode: str | None = None,
         backend: str = "numpy",
         device: Any = None,
+        max_episode_steps: int | None = None,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
         self.num_envs = int(num_envs)
         self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.rules = rules = rules_for(cfg)
+        # gymnasium.make_vec passes the registered limit. Episodes end by themselves within the bound, and
+        # the vector env does not truncate, so a smaller limit is an error rather than a silent change.
+        if max_episode_steps is not None and max_episode_steps < rules.max_episode_moves_and_thoughts:
+            raise ValueError(
+                f"max_episode_steps must be None or >= {rules.max_episode_moves_and_thoughts} (episodes of this "
+                f"configuration end by themselves within that many steps; the vector env never truncates), "
+                f"got {max_episode_steps!r}"
+            )
         if agent_player not in AGENT_PLAYERS:
             raise ValueError(f"agent_player must be one of {AGENT_PLAYERS}, got {agent_player!r}")
         if illegal_action not in ILLEGAL_ACTION_MODES:

@@ -1,6 +1,7 @@
 """The thin array layer under :mod:`tttthought_env.vector`: one step function, NumPy or PyTorch arrays.
 
-The vector env's logic is written once against the Python array API (``xp``, from ``array_api_compat``) plus
+The vector env's logic is written once against the Python array API (``xp``: NumPy 2 itself, or
+``array_api_compat.torch`` for PyTorch) plus
 the Python operators (``& | ~ << >> == +``) and integer-array indexing (``table[idx]``), which NumPy arrays
 and PyTorch tensors share. What the array API lacks or where one library has a much faster route lives here:
 random numbers (each backend has its own generator), unpacking bit-words into byte columns, and conversions.
@@ -34,7 +35,8 @@ class Backend:
         if name == "numpy":
             if device not in (None, "cpu"):
                 raise ValueError(f"backend='numpy' runs on the CPU only; got device={device!r} (use backend='torch')")
-            import array_api_compat.numpy as xp
+            # NumPy 2 implements the array API in its main namespace: no compatibility layer needed.
+            xp = np
 
             self.xp = xp
             self.device = "cpu"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -268,9 +268,16 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path) -> str:
             "a quick check of the pipeline, not evidence.")
     versions = records[0]["versions"] if records else {}
     add("")
-    add("Software: " + ", ".join(f"{k} {versions[k]}" for k in ("torch", "stable_baselines3", "sb3_contrib",
-                                                              "gymnasium", "numpy", "tttthought_env")
+    add("Software: " + ", ".join(f"{k} {versions[k]}" for k in ("stable_baselines3", "sb3_contrib",
+                                                              "gymnasium", "tttthought_env")
                                  if k in versions) + ".")
+    # Where the runs came from: records made with other torch builds or machines are statistically
+    # equivalent, not bit-identical, so the report says which runs came from where.
+    provenance = Counter((r["versions"].get("torch", "?"), r["versions"].get("python", "?"),
+                          r["versions"].get("numpy", "?"), r["versions"].get("cpu_count", "?")) for r in records)
+    add("Runs by machine: " + "; ".join(
+        f"{count} with torch {torch_version}, Python {python}, numpy {numpy_version} on a {cpus}-core machine"
+        for (torch_version, python, numpy_version, cpus), count in sorted(provenance.items())) + ".")
     add("")
     add("Every cell is the interquartile mean (IQM) over seeds with its 95% stratified-bootstrap confidence "
         "interval. *W+D* = win-or-draw rate; *score* = mean pure game return (+1 win, 0 draw, -1 loss; never the "

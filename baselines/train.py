@@ -67,10 +67,12 @@ def versions() -> dict[str, str]:
         "cpu_count": str(os.cpu_count()),
     }
     try:  # read-only: which commit produced the record
-        out["git_commit"] = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
             cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
+        )
+        if done.returncode == 0:  # a copy without git history prints "HEAD" back; record no commit then
+            out["git_commit"] = done.stdout.strip()
     except (OSError, subprocess.SubprocessError):  # no git here: the record just lacks the commit
         pass
     return out

@@ -12,4 +12,4 @@ __version__ = "0.1.0"
 
 register_all()
 
-__all__ = ["ACTION_KINDS", "CHANNELS", "Config", "Game", "Rules", "TASKS", "ThoughtTicTacToeEnv", "__version__"]
+__all__ = ["ACTION_KINDS", "CHANNELS", "TASKS", "Config", "Game", "Rules", "ThoughtTicTacToeEnv", "__version__"]

@@ -6,9 +6,9 @@ drive this one implementation, so they cannot drift apart. See docs/spec.md for 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Iterable
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def winning_lines(rows: int, cols: int, k: int) -> tuple[tuple[int, ...], ...]:
     """All segments of ``k`` cells in a row (row, column, both diagonals), as row-major cell tuples."""
     lines = []
@@ -163,9 +163,7 @@ class Rules:
 
     def check_action(self, action: object) -> int:
         """Return ``action`` as an int, or raise ``TypeError``/``ValueError`` if it is not an int in ``[0, A)``."""
-        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
-            a = int(action)
-        elif isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) or isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
             a = int(action)
         else:
             raise TypeError(
@@ -191,11 +189,32 @@ class Game:
     """
 
     __slots__ = (
-        "rules", "config", "n", "board", "board_view", "marks", "occupied", "stores", "prop_state",
-        "pos_bits", "neg_bits",
-        "thoughts_left", "to_move", "winner", "obs", "store_mask", "_zero_mask", "_persist_turn",
-        "_max_thoughts", "_memory_size", "_prop_off", "_neg_off", "_forget_off", "_marker_off",
-        "_thought_start", "num_moves",
+        "_forget_off",
+        "_marker_off",
+        "_max_thoughts",
+        "_memory_size",
+        "_neg_off",
+        "_persist_turn",
+        "_prop_off",
+        "_thought_start",
+        "_zero_mask",
+        "board",
+        "board_view",
+        "config",
+        "marks",
+        "n",
+        "neg_bits",
+        "num_moves",
+        "obs",
+        "occupied",
+        "pos_bits",
+        "prop_state",
+        "rules",
+        "store_mask",
+        "stores",
+        "thoughts_left",
+        "to_move",
+        "winner",
     )
 
     def __init__(self, rules: Rules) -> None:
@@ -244,7 +263,7 @@ class Game:
             if self._forget_off is not None:
                 mask[self._forget_off:self._forget_off + n] = False  # nothing to forget yet
 
-    def copy(self) -> "Game":
+    def copy(self) -> Game:
         new = Game.__new__(Game)
         for name in Game.__slots__:
             setattr(new, name, getattr(self, name))

@@ -5,7 +5,8 @@ A thin layer over :mod:`tttthought_env.core`; the opponent only moves, it never 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -14,11 +15,8 @@ from gymnasium import spaces
 from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
 from tttthought_env.opponents import check_opponent_move, make_opponent
 from tttthought_env.render import render_ansi, render_rgb
-from tttthought_env.shaping import Shaping, _check_real, validate_shaping
-
-OBS_MODES: tuple[str, ...] = ("flat", "dict")
-ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
-AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
+from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
+from tttthought_env.shaping import Shaping
 
 
 class ThoughtTicTacToeEnv(gym.Env):
@@ -108,34 +106,23 @@ class ThoughtTicTacToeEnv(gym.Env):
     ) -> None:
         self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.rules = rules_for(self.config)
-        if agent_player not in AGENT_PLAYERS:
-            raise ValueError(f"agent_player must be one of {AGENT_PLAYERS}, got {agent_player!r}")
-        if illegal_action not in ILLEGAL_ACTION_MODES:
-            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTION_MODES}, got {illegal_action!r}")
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+                                            shaping_gamma, obs_mode)
+        self.agent_player_setting = check_choice("agent_player", agent_player, AGENT_PLAYERS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.thought_cost = _check_real("thought_cost", thought_cost, 0.0, None)
-        self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
-        shaping, shaping_scale, shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
         self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
         self._opponent_from_marks = getattr(self.opponent, "move_from_marks", None)
         self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
-        self.agent_player_setting = agent_player
+        self.thought_cost = options.thought_cost
+        self.draw_reward = options.draw_reward
         self.illegal_action = illegal_action
         self.obs_mode = obs_mode
         self.render_mode = render_mode
-        self.shaping = None if shaping is None else Shaping(shaping, shaping_scale, shaping_gamma, self.rules)
-
+        self.shaping = None if shaping is None else Shaping(shaping, options.shaping_scale, options.shaping_gamma,
+                                                             self.rules)
         rules = self.rules
-        vector_space = spaces.Box(0.0, 1.0, (rules.obs_size,), np.float32)
-        if obs_mode == "flat":
-            self.observation_space = vector_space
-        else:
-            self.observation_space = spaces.Dict(
-                {"observation": vector_space, "action_mask": spaces.Box(0, 1, (rules.action_size,), np.int8)}
-            )
+        self.observation_space = observation_space(rules, obs_mode)
         self.action_space = spaces.Discrete(rules.action_size)
         self.game = Game(rules)
         self.agent = 0  # player index of the learner this episode: 0 = X, 1 = O

@@ -20,10 +20,10 @@ __all__ = [
     "HeuristicOpponent",
     "MinimaxOpponent",
     "Opponent",
-    "check_opponent_move",
-    "make_opponent",
     "RandomOpponent",
     "cells_of",
+    "check_opponent_move",
+    "make_opponent",
     "random_opponent",
 ]
 

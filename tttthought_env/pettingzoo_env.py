@@ -16,11 +16,10 @@ from pettingzoo.utils.env_logger import EnvLogger
 
 from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
 from tttthought_env.render import render_ansi, render_rgb
-from tttthought_env.shaping import Shaping, _check_real, validate_shaping
+from tttthought_env.settings import EnvOptions, observation_space
+from tttthought_env.shaping import Shaping
 
 AGENTS: tuple[str, str] = ("player_0", "player_1")
-OBS_MODES: tuple[str, ...] = ("flat", "dict")
-ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
 
 
 def env(**kwargs: Any) -> AECEnv:
@@ -117,29 +116,21 @@ class raw_env(AECEnv):
         super().__init__()
         self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.rules = rules = rules_for(self.config)
-        if illegal_action not in ILLEGAL_ACTION_MODES:
-            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTION_MODES}, got {illegal_action!r}")
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+                                            shaping_gamma, obs_mode)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.thought_cost = _check_real("thought_cost", thought_cost, 0.0, None)
-        self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
-        shaping, shaping_scale, shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
-        self.shaping = None if shaping is None else Shaping(shaping, shaping_scale, shaping_gamma, rules)
+        self.thought_cost = options.thought_cost
+        self.draw_reward = options.draw_reward
+        self.shaping = None if shaping is None else Shaping(shaping, options.shaping_scale, options.shaping_gamma,
+                                                             rules)
         self.illegal_action = illegal_action
         self.obs_mode = obs_mode
         self.render_mode = render_mode
 
         self.possible_agents = list(AGENTS)
         self.agents = list(AGENTS)
-        vector_space = spaces.Box(0.0, 1.0, (rules.obs_size,), np.float32)
-        if obs_mode == "dict":
-            obs_space = spaces.Dict(
-                {"observation": vector_space, "action_mask": spaces.Box(0, 1, (rules.action_size,), np.int8)}
-            )
-        else:
-            obs_space = vector_space
+        obs_space = observation_space(rules, obs_mode)
         self.observation_spaces = {agent: obs_space for agent in AGENTS}
         self.action_spaces = {agent: spaces.Discrete(rules.action_size) for agent in AGENTS}
         self.game = Game(rules)

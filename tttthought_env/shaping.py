@@ -7,7 +7,8 @@ see docs/shaping.md for what each rewards and when the potential-based guarantee
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

@@ -30,7 +30,7 @@ from gymnasium.vector.utils import batch_space
 
 from tttthought_env.core import CHANNELS, Config, rules_for, winning_lines
 from tttthought_env.opponents import OPPONENTS, _check_epsilon
-from tttthought_env.shaping import _check_real, validate_shaping
+from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
 from tttthought_env.vector_backend import Backend
 
 __all__ = ["OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vector_env"]  # noqa: F822 (lazy)
@@ -39,9 +39,6 @@ __all__ = ["OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vect
 STEP_KINDS: tuple[str, ...] = ("move", "thought")
 #: ``infos["outcome"]`` codes (where ``infos["_outcome"]``): ``OUTCOMES[code]`` is the single env's ``"outcome"``.
 OUTCOMES: tuple[str, ...] = ("win", "draw", "loss")
-AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
-ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
-OBS_MODES: tuple[str, ...] = ("flat", "dict")
 #: Boards up to this many cells use lookup tables indexed by bitboard (popcount, wins, k-th set bit).
 _TABLE_CELLS = 16
 #: Boards up to this many cells have a complete solver table (``Solver.tables()``).
@@ -143,17 +140,13 @@ class ThoughtVectorEnv(VectorEnv):
                 f"configuration end by themselves within that many steps; the vector env never truncates), "
                 f"got {max_episode_steps!r}"
             )
-        if agent_player not in AGENT_PLAYERS:
-            raise ValueError(f"agent_player must be one of {AGENT_PLAYERS}, got {agent_player!r}")
-        if illegal_action not in ILLEGAL_ACTION_MODES:
-            raise ValueError(f"illegal_action must be one of {ILLEGAL_ACTION_MODES}, got {illegal_action!r}")
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        check_choice("agent_player", agent_player, AGENT_PLAYERS)
+        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+                                            shaping_gamma, obs_mode)
         if render_mode is not None:
             raise ValueError(f"the vector env does not render; got render_mode={render_mode!r} (render a single env)")
-        self.thought_cost = _check_real("thought_cost", thought_cost, 0.0, None)
-        self.draw_reward = _check_real("draw_reward", draw_reward, -1.0, 1.0)
-        shaping, self.shaping_scale, self.shaping_gamma = validate_shaping(shaping, shaping_scale, shaping_gamma)
+        self.thought_cost, self.draw_reward = options.thought_cost, options.draw_reward
+        self.shaping_scale, self.shaping_gamma = options.shaping_scale, options.shaping_gamma
         if callable(shaping):
             raise ValueError(
                 "a callable shaping cannot be vectorized (it sees one game's store at a time); use "
@@ -202,13 +195,7 @@ class ThoughtVectorEnv(VectorEnv):
         self._build_templates()
         self._build_sampler()
 
-        single_obs = spaces.Box(0.0, 1.0, (rules.obs_size,), np.float32)
-        if obs_mode == "flat":
-            self.single_observation_space = single_obs
-        else:
-            self.single_observation_space = spaces.Dict(
-                {"observation": single_obs, "action_mask": spaces.Box(0, 1, (rules.action_size,), np.int8)}
-            )
+        self.single_observation_space = observation_space(rules, obs_mode)
         self.single_action_space = spaces.Discrete(rules.action_size)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

@@ -472,6 +472,18 @@ def reading(groups, intervals, poi, capacity_rows) -> list[str]:
         if fall:
             sentence += " Tiny net with thoughts still clearly below it: " + ", ".join(t for t, _ in fall) + "."
         out.append(sentence)
+    # Thoughts are steps too: at a fixed step budget a thinking agent plays fewer games, which the
+    # reader needs beside every "lower with thoughts" above.
+    rates = [ci[0] for (key, metric), ci in intervals.items()
+             if metric == "thoughts_per_move" and key[0] != "plain" and ci is not None]
+    if rates:
+        low, high = min(rates), max(rates)
+        out.append(f"- **The step budget.** Thought actions count against the fixed step budget. At the measured "
+                   f"{low:.2f} to {high:.2f} thoughts per move (IQM per cell, against the training opponent), a "
+                   f"thinking agent spends only {1 / (1 + high):.0%} to {1 / (1 + low):.0%} of its steps on moves, so "
+                   "it plays correspondingly fewer games than plain play in the same budget. The comparison is at "
+                   "equal environment steps, as the protocol fixes; a thought that helps has to pay for the games "
+                   "it costs.")
     for (key, metric), p in poi.items():
         if key[1] != "masked_vs_plain":
             continue

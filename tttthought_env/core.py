@@ -114,6 +114,8 @@ class Rules:
     #: ``lines_through[c]`` = bitmasks of the winning lines that contain cell ``c``.
     lines_through: tuple = field(init=False)
     line_masks: tuple = field(init=False)
+    #: ``win_table[marks]`` is 1 iff the bitboard ``marks`` holds a line (boards of up to 16 cells), else None.
+    win_table: bytes | None = field(init=False)
     full_board: int = field(init=False)
     # Observation slots.
     obs_marker: int = field(init=False)
@@ -144,6 +146,14 @@ class Rules:
         set_(self, "decode", tuple(decode))
         set_(self, "line_masks", masks)
         set_(self, "lines_through", through)
+        win_table = None
+        if n <= 16:
+            every_marks = np.arange(1 << n, dtype=np.int64)
+            has_line = np.zeros(1 << n, dtype=np.uint8)
+            for line in masks:
+                has_line |= (every_marks & line) == line
+            win_table = has_line.tobytes()
+        set_(self, "win_table", win_table)
         set_(self, "full_board", (1 << n) - 1)
         set_(self, "obs_marker", 4 * n)
         set_(self, "obs_thoughts_left", 4 * n + marker_slots)
@@ -163,6 +173,8 @@ class Rules:
 
     def check_action(self, action: object) -> int:
         """Return ``action`` as an int, or raise ``TypeError``/``ValueError`` if it is not an int in ``[0, A)``."""
+        if type(action) is int and 0 <= action < self.action_size:  # the common case, first
+            return action
         if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) or isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
             a = int(action)
         else:
@@ -444,10 +456,16 @@ class Game:
         if self.thoughts_left[p] != self._max_thoughts:
             self.thoughts_left[p] = self._max_thoughts
             self.obs[p][self.rules.obs_thoughts_left] = 1.0
-        for line in self.rules.lines_through[cell]:
-            if mine & line == line:
+        win_table = self.rules.win_table
+        if win_table is not None:
+            if win_table[mine]:
                 self.winner = p
                 return p
+        else:
+            for line in self.rules.lines_through[cell]:
+                if mine & line == line:
+                    self.winner = p
+                    return p
         if self.occupied == self.rules.full_board:
             self.winner = WINNER_DRAW
             return WINNER_DRAW

@@ -156,14 +156,15 @@ class ThoughtTicTacToeEnv(gym.Env):
     def _opponent_move(self) -> int:
         game = self.game
         if self._opponent_from_marks is not None:
-            # Built-in opponents read the core's bitboards directly; same choice as the board path.
+            # Built-in opponents read the core's bitboards directly (same choice as the board path) and
+            # always return an empty cell, so only a user's callable needs checking.
             cell = self._opponent_from_marks(game.marks[0], game.marks[1], self.rules.full_board & ~game.occupied,
                                              game.board_view, self.np_random)
         else:
             cell = self.opponent(game.board_view, self.np_random)
-        if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
-            check_opponent_move(cell, game.board_view)
-        cell = int(cell)
+            if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
+                check_opponent_move(cell, game.board_view)
+            cell = int(cell)
         self.last_opponent_move = cell
         shaping = self.shaping
         if shaping is not None:

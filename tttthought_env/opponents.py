@@ -198,6 +198,7 @@ class EpsilonOpponent:
             raise TypeError(f"base must be an opponent callable (board, rng) -> cell, got {base!r}")
         self.base = base
         self.epsilon = _check_epsilon("epsilon", epsilon)
+        self._base_from_marks = getattr(base, "move_from_marks", None)
 
     def __repr__(self) -> str:
         return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
@@ -212,10 +213,9 @@ class EpsilonOpponent:
         """The same choice as ``self(board, rng)``; the base's fast path when it has one."""
         if rng.random() < self.epsilon:
             return random_opponent.move_from_marks(x_mask, o_mask, free_mask, board, rng)
-        fast = getattr(self.base, "move_from_marks", None)
-        if fast is None:
+        if self._base_from_marks is None:
             return self.base(board, rng)
-        return fast(x_mask, o_mask, free_mask, board, rng)
+        return self._base_from_marks(x_mask, o_mask, free_mask, board, rng)
 
 
 def make_opponent(

@@ -396,7 +396,8 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path) -> str:
     add("")
     lines.extend(reading(groups, intervals, poi, capacity_rows))
     add("")
-    add("Per-run numbers: [results/run_metrics.csv](../results/run_metrics.csv); records: `results/records/`.")
+    # Plain paths, not links: the docs site (mkdocs --strict) cannot link outside docs/.
+    add("Per-run numbers: `results/run_metrics.csv` in the repository; records: `results/records/`.")
     return "\n".join(lines) + "\n"
 
 
@@ -510,6 +511,5 @@ def report(results_dir: str | Path = "results", doc_path: str | Path = "docs/res
     write_csv(records, Path(results_dir) / "run_metrics.csv")
     text = build_report(records, img_dir, doc_path)
     doc_path.parent.mkdir(parents=True, exist_ok=True)
-    doc_path.write_text(text.replace("../results/run_metrics.csv",
-                                     _relpath(Path(results_dir) / "run_metrics.csv", doc_path.parent)))
+    doc_path.write_text(text)
     return doc_path

@@ -202,13 +202,16 @@ class Game:
 
     __slots__ = (
         "_forget_off",
+        "_full_board",
         "_marker_off",
         "_max_thoughts",
         "_memory_size",
         "_neg_off",
+        "_obs_thoughts_left",
         "_persist_turn",
         "_prop_off",
         "_thought_start",
+        "_win_table",
         "_zero_mask",
         "board",
         "board_view",
@@ -249,6 +252,9 @@ class Game:
         self._forget_off = off.get("forget")
         self._marker_off = off.get("marker")
         self._thought_start = n
+        self._win_table = rules.win_table
+        self._full_board = rules.full_board
+        self._obs_thoughts_left = rules.obs_thoughts_left
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -441,22 +447,23 @@ class Game:
         """
         p = self.to_move
         bit = 1 << cell
-        mine = self.marks[p] | bit
-        self.marks[p] = mine
-        self.occupied |= bit
+        marks = self.marks
+        mine = marks[p] = marks[p] | bit
+        occupied = self.occupied = self.occupied | bit
         self.board[cell] = p + 1
-        n = self.n
-        self.obs[p][cell] = 1.0
-        self.obs[1 - p][n + cell] = 1.0
-        self.store_mask[0][cell] = False
-        self.store_mask[1][cell] = False
+        obs = self.obs
+        obs[p][cell] = 1.0
+        obs[1 - p][self.n + cell] = 1.0
+        store_mask = self.store_mask
+        store_mask[0][cell] = False
+        store_mask[1][cell] = False
         self.num_moves += 1
         if self._persist_turn and self.stores[p]:
             self.clear_store(p)
         if self.thoughts_left[p] != self._max_thoughts:
             self.thoughts_left[p] = self._max_thoughts
-            self.obs[p][self.rules.obs_thoughts_left] = 1.0
-        win_table = self.rules.win_table
+            obs[p][self._obs_thoughts_left] = 1.0
+        win_table = self._win_table
         if win_table is not None:
             if win_table[mine]:
                 self.winner = p
@@ -466,7 +473,7 @@ class Game:
                 if mine & line == line:
                     self.winner = p
                     return p
-        if self.occupied == self.rules.full_board:
+        if occupied == self._full_board:
             self.winner = WINNER_DRAW
             return WINNER_DRAW
         self.to_move = 1 - p

@@ -210,7 +210,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         reward_shaping = 0.0
         reward_cost = 0.0
         reward_game = 0.0
-        info: dict[str, Any] = {}
+        illegal = False
         if not game.is_legal(a):
             if self.illegal_action == "raise":
                 channel, arg = rules.decode[a]
@@ -220,9 +220,8 @@ class ThoughtTicTacToeEnv(gym.Env):
             reward_game = -1.0
             if shaping is not None:
                 reward_shaping = shaping.game_over()[agent]
-            info["illegal_action"] = True
-            info["step_kind"] = "move" if a < game.n else "thought"
-            terminated = True
+            illegal = True
+            step_kind = "move" if a < game.n else "thought"
         elif a >= game.n:
             before = shaping.view(game, agent) if shaping is not None and shaping.wants_views else None
             channel, arg, removed = game.think(a)
@@ -230,8 +229,7 @@ class ThoughtTicTacToeEnv(gym.Env):
             reward_cost = -self.thought_cost
             if shaping is not None:
                 reward_shaping = shaping.thought(game, agent, channel, arg, removed, before)
-            info["step_kind"] = "thought"
-            terminated = False
+            step_kind = "thought"
         else:
             if shaping is not None:
                 shaping.before_move(game, agent)
@@ -242,19 +240,19 @@ class ThoughtTicTacToeEnv(gym.Env):
                 cell = self._opponent_move()
                 if shaping is not None:
                     reward_shaping += shaping.after_move(game, 1 - agent, cell)[agent]
-            info["step_kind"] = "move"
-            terminated = game.winner != WINNER_NONE
-            if terminated:
-                reward_game = self._outcome()[0]
+            step_kind = "move"
+        self._mask = mask = game.legal_mask(agent)
+        info = {"action_mask": mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
+                "reward_cost": reward_cost, "step_kind": step_kind}
+        terminated = game.winner != WINNER_NONE
         if terminated:
+            if not illegal:
+                reward_game = info["reward_game"] = self._outcome()[0]
+            else:
+                info["illegal_action"] = True
             info["outcome"] = self._outcome()[1]
             info["thoughts"] = self.thoughts_this_episode
             self._needs_reset = True
-        self._mask = mask = game.legal_mask(agent)
-        info["action_mask"] = mask
-        info["reward_game"] = reward_game
-        info["reward_shaping"] = reward_shaping
-        info["reward_cost"] = reward_cost
         if self.render_mode == "human":
             self.render()
         return self._observe(), float(reward_game + reward_shaping + reward_cost), terminated, False, info

@@ -6,6 +6,7 @@ drive this one implementation, so they cannot drift apart. See docs/spec.md for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -25,12 +26,24 @@ WINNER_NONE = -1  # game still running
 WINNER_DRAW = 2
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+def check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int if it is one (not a bool) and ``>= minimum``; else an error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int >= {minimum}, got {value!r} of type {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_real(name: str, value: object, low: float, high: float | None = None) -> float:
+    """``value`` as a float if it is a finite real number in ``[low, high]``; else an error naming ``name``."""
+    allowed = f"in [{low}, {high}]" if high is not None else f">= {low}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number {allowed}, got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be a real number {allowed}, got {value!r}")
+    return value
 
 
 @cache
@@ -63,9 +76,9 @@ class Config:
     persist: str = "game"
 
     def __post_init__(self) -> None:
-        rows = _check_int("rows", self.rows, 1)
-        cols = _check_int("cols", self.cols, 1)
-        k = _check_int("k", self.k, 1)
+        rows = check_int("rows", self.rows, 1)
+        cols = check_int("cols", self.cols, 1)
+        k = check_int("k", self.k, 1)
         if k > max(rows, cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(rows, cols)}, got k={k!r}")
         if rows * cols > 64:
@@ -81,10 +94,10 @@ class Config:
             raise ValueError(f"channels must not repeat a channel, got {channels!r}")
         # Store the canonical order so that equal channel sets give equal configs and action layouts.
         object.__setattr__(self, "channels", tuple(c for c in CHANNELS if c in channels))
-        _check_int("max_thoughts", self.max_thoughts, 0)
-        memory_size = rows * cols if self.memory_size is None else _check_int("memory_size", self.memory_size, 1)
+        check_int("max_thoughts", self.max_thoughts, 0)
+        memory_size = rows * cols if self.memory_size is None else check_int("memory_size", self.memory_size, 1)
         object.__setattr__(self, "memory_size", memory_size)
-        num_markers = _check_int("num_markers", self.num_markers, 0)
+        num_markers = check_int("num_markers", self.num_markers, 0)
         if "marker" in self.channels and num_markers < 1:
             raise ValueError(f"num_markers must be >= 1 when the 'marker' channel is on, got {num_markers!r}")
         if self.persist not in PERSIST_MODES:

@@ -6,13 +6,12 @@ The Gymnasium env calls one per opponent turn; they also serve as PettingZoo pol
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 
-from .core import EMPTY, O, X, winning_lines
-from .solver import _check_int, get_solver
+from .core import EMPTY, O, X, check_int, check_real, winning_lines
+from .solver import get_solver
 
 __all__ = [
     "OPPONENTS",
@@ -122,9 +121,9 @@ class HeuristicOpponent:
     """
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
-        self.rows = _check_int("rows", rows, 1)
-        self.cols = _check_int("cols", cols, 1)
-        self.k = _check_int("k", k, 1)
+        self.rows = check_int("rows", rows, 1)
+        self.cols = check_int("cols", cols, 1)
+        self.k = check_int("k", k, 1)
         if self.k > max(self.rows, self.cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
         self.n = self.rows * self.cols
@@ -178,15 +177,6 @@ class HeuristicOpponent:
         raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
 
 
-def _check_epsilon(name: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number in [0, 1], got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a real number in [0, 1], got {value!r}")
-    return value
-
-
 class EpsilonOpponent:
     """With probability ``epsilon`` a uniformly random empty cell, else the move of ``base``.
 
@@ -197,7 +187,7 @@ class EpsilonOpponent:
         if not callable(base):
             raise TypeError(f"base must be an opponent callable (board, rng) -> cell, got {base!r}")
         self.base = base
-        self.epsilon = _check_epsilon("epsilon", epsilon)
+        self.epsilon = check_real("epsilon", epsilon, 0, 1)
         self._base_from_marks = getattr(base, "move_from_marks", None)
 
     def __repr__(self) -> str:
@@ -227,7 +217,7 @@ def make_opponent(
     :class:`EpsilonOpponent`. User callables are returned as they are; check their moves with
     :func:`check_opponent_move`.
     """
-    epsilon = _check_epsilon("opponent_epsilon", epsilon)
+    epsilon = check_real("opponent_epsilon", epsilon, 0, 1)
     if isinstance(opponent, str):
         if opponent == "random":
             base: Opponent = random_opponent

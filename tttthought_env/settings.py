@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from tttthought_env.core import Rules
-from tttthought_env.shaping import _check_real, validate_shaping
+from tttthought_env.core import Rules, check_real
+from tttthought_env.shaping import validate_shaping
 
 OBS_MODES: tuple[str, ...] = ("flat", "dict")
 ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
@@ -43,8 +43,8 @@ class EnvOptions:
         check_choice("illegal_action", self.illegal_action, ILLEGAL_ACTION_MODES)
         check_choice("obs_mode", self.obs_mode, OBS_MODES)
         set_ = object.__setattr__
-        set_(self, "thought_cost", _check_real("thought_cost", self.thought_cost, 0.0, None))
-        set_(self, "draw_reward", _check_real("draw_reward", self.draw_reward, -1.0, 1.0))
+        set_(self, "thought_cost", check_real("thought_cost", self.thought_cost, 0.0, None))
+        set_(self, "draw_reward", check_real("draw_reward", self.draw_reward, -1.0, 1.0))
         _, scale, gamma = validate_shaping(self.shaping, self.shaping_scale, self.shaping_gamma)
         set_(self, "shaping_scale", scale)
         set_(self, "shaping_gamma", gamma)

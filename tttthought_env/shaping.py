@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tttthought_env.core import Game, Rules
+from tttthought_env.core import Game, Rules, check_real
 
 SHAPING_KINDS: tuple[str, ...] = ("oracle", "potential", "prediction")
 
@@ -28,22 +28,12 @@ class ThoughtView(NamedTuple):
 ShapingFn = Callable[[ThoughtView, tuple, ThoughtView], float]
 
 
-def _check_real(name: str, value: object, low: float, high: float | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    allowed = f"in [{low}, {high}]" if high is not None else f">= {low}"
-    if not np.isfinite(value) or value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
-    return value
-
-
 def validate_shaping(shaping: object, shaping_scale: object, shaping_gamma: object) -> tuple:
     """Check the shaping arguments; return ``(shaping, scale, gamma)``."""
     if shaping is not None and not callable(shaping) and shaping not in SHAPING_KINDS:
         raise ValueError(f"shaping must be None, one of {SHAPING_KINDS} or a callable, got {shaping!r}")
-    scale = _check_real("shaping_scale", shaping_scale, 0.0, None)
-    gamma = _check_real("shaping_gamma", shaping_gamma, 0.0, 1.0)
+    scale = check_real("shaping_scale", shaping_scale, 0.0, None)
+    gamma = check_real("shaping_gamma", shaping_gamma, 0.0, 1.0)
     return shaping, scale, gamma
 
 

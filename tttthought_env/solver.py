@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import winning_lines
+from .core import check_int, winning_lines
 
 __all__ = [
     "COMPLETE_TABLE_CELLS",
@@ -61,24 +61,16 @@ def tractable(rows: int, cols: int, k: int) -> bool:
     return n <= MAX_CELLS and k <= 3 and min(rows, cols) >= 3
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r} of type {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def get_solver(rows: int = 3, cols: int = 3, k: int = 3, max_positions: int = DEFAULT_MAX_POSITIONS) -> Solver:
     """The shared :class:`Solver` of a board (cached: its tables are built once per process).
 
     Raises ``TypeError``/``ValueError`` for bad arguments and :class:`SolverLimitError` for a board the
     solver cannot solve exactly in reasonable time (see :func:`tractable`).
     """
-    rows = _check_int("rows", rows, 1)
-    cols = _check_int("cols", cols, 1)
-    k = _check_int("k", k, 1)
-    max_positions = _check_int("max_positions", max_positions, 1)
+    rows = check_int("rows", rows, 1)
+    cols = check_int("cols", cols, 1)
+    k = check_int("k", k, 1)
+    max_positions = check_int("max_positions", max_positions, 1)
     return _cached_solver(rows, cols, k, max_positions)
 
 
@@ -147,10 +139,10 @@ class Solver:
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3, *,
                  max_positions: int = DEFAULT_MAX_POSITIONS, complete_table: bool | None = None,
                  skip_tractable_check: bool = False) -> None:
-        self.rows = _check_int("rows", rows, 1)
-        self.cols = _check_int("cols", cols, 1)
-        self.k = _check_int("k", k, 1)
-        self.max_positions = _check_int("max_positions", max_positions, 1)
+        self.rows = check_int("rows", rows, 1)
+        self.cols = check_int("cols", cols, 1)
+        self.k = check_int("k", k, 1)
+        self.max_positions = check_int("max_positions", max_positions, 1)
         if self.k > max(self.rows, self.cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
         if not skip_tractable_check and not tractable(self.rows, self.cols, self.k):

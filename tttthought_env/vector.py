@@ -28,8 +28,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from tttthought_env.core import CHANNELS, Config, rules_for, winning_lines
-from tttthought_env.opponents import OPPONENTS, _check_epsilon
+from tttthought_env.core import CHANNELS, Config, check_real, rules_for, winning_lines
+from tttthought_env.opponents import OPPONENTS
 from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
 from tttthought_env.vector_backend import Backend
 
@@ -153,7 +153,7 @@ class ThoughtVectorEnv(VectorEnv):
                 "shaping='oracle', 'potential' or 'prediction' here, or the single env ThoughtTicTacToeEnv"
             )
         self.shaping = shaping
-        self.opponent_epsilon = _check_epsilon("opponent_epsilon", opponent_epsilon)
+        self.opponent_epsilon = check_real("opponent_epsilon", opponent_epsilon, 0, 1)
         if isinstance(opponent, str):
             if opponent not in OPPONENTS:
                 raise ValueError(

@@ -246,11 +246,11 @@ class ThoughtTicTacToeEnv(gym.Env):
                 "reward_cost": reward_cost, "step_kind": step_kind}
         terminated = game.winner != WINNER_NONE
         if terminated:
-            if not illegal:
-                reward_game = info["reward_game"] = self._outcome()[0]
-            else:
+            outcome_reward, info["outcome"] = self._outcome()
+            if illegal:
                 info["illegal_action"] = True
-            info["outcome"] = self._outcome()[1]
+            else:
+                reward_game = info["reward_game"] = outcome_reward
             info["thoughts"] = self.thoughts_this_episode
             self._needs_reset = True
         if self.render_mode == "human":

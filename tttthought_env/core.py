@@ -205,6 +205,12 @@ def rules_for(config: Config) -> Rules:
     return Rules(config)
 
 
+_VIEW_SLOTS = frozenset(
+    ("board_view", "_board_mv", "_obs_mv", "_mask_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
+     "_no_thoughts_mv")
+)
+
+
 class Game:
     """Mutable state of one game and its transitions.
 
@@ -214,17 +220,24 @@ class Game:
     """
 
     __slots__ = (
+        "_board_mv",
         "_forget_off",
         "_full_board",
         "_marker_off",
+        "_mask_init_mv",
+        "_mask_mv",
         "_max_thoughts",
         "_memory_size",
         "_neg_off",
+        "_no_thoughts_mv",
+        "_obs_init_mv",
+        "_obs_mv",
         "_obs_thoughts_left",
         "_persist_turn",
         "_prop_off",
         "_thought_start",
         "_win_table",
+        "_zero_board_mv",
         "_zero_mask",
         "board",
         "board_view",
@@ -250,9 +263,6 @@ class Game:
         cfg = self.config = rules.config
         n = self.n = rules.n_cells
         self.board = np.zeros(n, dtype=np.int8)
-        view = self.board.view()
-        view.flags.writeable = False
-        self.board_view = view  # what opponents and shaping callables see: read-only, no copy per step
         self.obs = (np.zeros(rules.obs_size, np.float32), np.zeros(rules.obs_size, np.float32))
         self.store_mask = (np.zeros(rules.action_size, bool), np.zeros(rules.action_size, bool))
         self._zero_mask = np.zeros(rules.action_size, bool)
@@ -264,44 +274,65 @@ class Game:
         self._neg_off = off.get("negate")
         self._forget_off = off.get("forget")
         self._marker_off = off.get("marker")
+        # What every reset writes, as buffers to copy from: one memcpy per array instead of slice fills.
+        obs_init = np.zeros(rules.obs_size, np.float32)
+        obs_init[rules.obs_thoughts_left] = 1.0 if cfg.max_thoughts > 0 else 0.0
+        mask_init = np.ones(rules.action_size, bool)
+        if self._forget_off is not None:
+            mask_init[self._forget_off:self._forget_off + n] = False  # nothing to forget yet
+        self._obs_init_mv = memoryview(obs_init)
+        self._mask_init_mv = memoryview(mask_init)
+        self._zero_board_mv = memoryview(np.zeros(n, dtype=np.int8))
+        self._no_thoughts_mv = memoryview(self._zero_mask)[n:]
+        self._bind_views()
         self._thought_start = n
         self._win_table = rules.win_table
         self._full_board = rules.full_board
         self._obs_thoughts_left = rules.obs_thoughts_left
+        self._empty_stores()
         self.reset()
 
+    def _bind_views(self) -> None:
+        """Point the memoryviews at this game's arrays (after construction, copy or unpickling).
+
+        Transitions write single cells through these: a memoryview item write costs about half of a
+        numpy scalar write, and it is the same memory, so the arrays always hold the state.
+        """
+        view = self.board.view()
+        view.flags.writeable = False
+        self.board_view = view  # what opponents and shaping callables see: read-only, no copy per step
+        self._board_mv = memoryview(self.board)
+        self._obs_mv = (memoryview(self.obs[0]), memoryview(self.obs[1]))
+        self._mask_mv = (memoryview(self.store_mask[0]), memoryview(self.store_mask[1]))
+
     # ------------------------------------------------------------------ state
-    def reset(self) -> None:
+    def _empty_stores(self) -> None:
         n = self.n
-        self.board[:] = EMPTY
-        self.marks = [0, 0]  # bitboards of X's and O's cells
-        self.occupied = 0
         self.stores: list[list[int]] = [[], []]
         self.prop_state = [[0] * n, [0] * n]  # per proposition: 0 absent, +1 asserted, -1 negated
         self.pos_bits = [0, 0]  # bitmask of asserted propositions (+p) per player, for shaping
         self.neg_bits = [0, 0]  # bitmask of negated propositions (-p) per player
+
+    def reset(self) -> None:
+        stores = self.stores
+        if stores[0] or stores[1]:  # with both stores empty every proposition is already absent
+            self._empty_stores()
+        self._board_mv[:] = self._zero_board_mv
+        self.marks = [0, 0]  # bitboards of X's and O's cells
+        self.occupied = 0
         self.thoughts_left = [self._max_thoughts, self._max_thoughts]
         self.to_move = 0
         self.winner = WINNER_NONE
         self.num_moves = 0
-        for p in (0, 1):
-            obs = self.obs[p]
-            obs[:] = 0.0
-            obs[self.rules.obs_thoughts_left] = 1.0 if self._max_thoughts > 0 else 0.0
-            mask = self.store_mask[p]
-            mask[:n] = True
-            mask[n:] = True
-            if self._forget_off is not None:
-                mask[self._forget_off:self._forget_off + n] = False  # nothing to forget yet
+        obs_mv, mask_mv = self._obs_mv, self._mask_mv
+        obs_mv[0][:] = obs_mv[1][:] = self._obs_init_mv
+        mask_mv[0][:] = mask_mv[1][:] = self._mask_init_mv
 
     def copy(self) -> Game:
         new = Game.__new__(Game)
         for name in Game.__slots__:
             setattr(new, name, getattr(self, name))
         new.board = self.board.copy()
-        view = new.board.view()
-        view.flags.writeable = False
-        new.board_view = view
         new.marks = list(self.marks)
         new.stores = [list(s) for s in self.stores]
         new.prop_state = [list(s) for s in self.prop_state]
@@ -310,18 +341,25 @@ class Game:
         new.thoughts_left = list(self.thoughts_left)
         new.obs = (self.obs[0].copy(), self.obs[1].copy())
         new.store_mask = (self.store_mask[0].copy(), self.store_mask[1].copy())
-        new._zero_mask = self._zero_mask
+        new._bind_views()
         return new
 
     def __getstate__(self) -> dict:
-        return {name: getattr(self, name) for name in Game.__slots__ if name != "board_view"}
+        # Memoryviews do not pickle: templates travel as arrays, views are rebuilt from the arrays.
+        state = {name: getattr(self, name) for name in Game.__slots__ if name not in _VIEW_SLOTS}
+        state["_init_arrays"] = (np.asarray(self._obs_init_mv), np.asarray(self._mask_init_mv),
+                                 np.asarray(self._zero_board_mv))
+        return state
 
     def __setstate__(self, state: dict) -> None:
+        obs_init, mask_init, zero_board = state.pop("_init_arrays")
         for name, value in state.items():
             setattr(self, name, value)
-        view = self.board.view()
-        view.flags.writeable = False
-        self.board_view = view
+        self._obs_init_mv = memoryview(obs_init)
+        self._mask_init_mv = memoryview(mask_init)
+        self._zero_board_mv = memoryview(zero_board)
+        self._no_thoughts_mv = memoryview(self._zero_mask)[self.n:]
+        self._bind_views()
 
     @property
     def done(self) -> bool:
@@ -351,7 +389,7 @@ class Game:
             return self._zero_mask.copy()
         mask = self.store_mask[p].copy()
         if self.thoughts_left[p] <= 0:
-            mask[self._thought_start:] = False
+            memoryview(mask)[self._thought_start:] = self._no_thoughts_mv  # a memcpy; a numpy fill costs more
         return mask
 
     def is_legal(self, action: int) -> bool:
@@ -359,7 +397,7 @@ class Game:
             return False
         if action < self.n:
             return not self.occupied >> action & 1
-        return self.thoughts_left[self.to_move] > 0 and bool(self.store_mask[self.to_move][action])
+        return self.thoughts_left[self.to_move] > 0 and self._mask_mv[self.to_move][action]
 
     def illegal_reason(self, action: int) -> str:
         if self.winner != WINNER_NONE:
@@ -386,10 +424,10 @@ class Game:
         bit = 1 << q
         self.pos_bits[p] = self.pos_bits[p] | bit if state == 1 else self.pos_bits[p] & ~bit
         self.neg_bits[p] = self.neg_bits[p] | bit if state == -1 else self.neg_bits[p] & ~bit
-        obs = self.obs[p]
+        obs = self._obs_mv[p]
         obs[2 * n + q] = 1.0 if state == 1 else 0.0
         obs[3 * n + q] = 1.0 if state == -1 else 0.0
-        mask = self.store_mask[p]
+        mask = self._mask_mv[p]
         if self._prop_off is not None:
             mask[self._prop_off + q] = state != 1
         if self._neg_off is not None:
@@ -405,14 +443,14 @@ class Game:
         else:
             # Recount (``code`` has already left the store): repeated float32 += / -= of 1/memory_size
             # drifts away from count / memory_size, even below 0, outside the observation space.
-            self.obs[p][self.rules.obs_marker + code - 2 * n] = self.stores[p].count(code) / self._memory_size
+            self._obs_mv[p][self.rules.obs_marker + code - 2 * n] = self.stores[p].count(code) / self._memory_size
 
     def _append(self, p: int, code: int) -> None:
         store = self.stores[p]
         store.append(code)
         if len(store) > self._memory_size:
             self._drop_code(p, store.pop(0))  # the oldest entry is evicted
-        self.obs[p][self.rules.obs_entries] = len(store) / self._memory_size
+        self._obs_mv[p][self.rules.obs_entries] = len(store) / self._memory_size
 
     def think(self, action: int) -> tuple[str, int, int]:
         """Apply a legal thought action of the player to move; return ``(channel, arg, removed_code)``.
@@ -426,7 +464,7 @@ class Game:
         removed = -1
         if channel == "marker":
             self._append(p, 2 * n + arg)
-            self.obs[p][self.rules.obs_marker + arg] = store.count(2 * n + arg) / self._memory_size
+            self._obs_mv[p][self.rules.obs_marker + arg] = store.count(2 * n + arg) / self._memory_size
         else:
             state = self.prop_state[p][arg]
             if state != 0:
@@ -440,10 +478,10 @@ class Game:
                 self._append(p, n + arg)
             else:  # forget
                 self._set_prop(p, arg, 0)
-                self.obs[p][self.rules.obs_entries] = len(store) / self._memory_size
+                self._obs_mv[p][self.rules.obs_entries] = len(store) / self._memory_size
         left = self.thoughts_left[p] - 1
         self.thoughts_left[p] = left
-        self.obs[p][self.rules.obs_thoughts_left] = left / self._max_thoughts
+        self._obs_mv[p][self._obs_thoughts_left] = left / self._max_thoughts
         return channel, arg, removed
 
     def clear_store(self, p: int) -> None:
@@ -451,7 +489,7 @@ class Game:
         self.stores[p].clear()  # first, so that _drop_code recounts markers on the emptied store
         for code in codes:
             self._drop_code(p, code)
-        self.obs[p][self.rules.obs_entries] = 0.0
+        self._obs_mv[p][self.rules.obs_entries] = 0.0
 
     def move(self, cell: int) -> int:
         """Place the mark of the player to move on empty ``cell``; return the winner code afterwards.
@@ -463,11 +501,11 @@ class Game:
         marks = self.marks
         mine = marks[p] = marks[p] | bit
         occupied = self.occupied = self.occupied | bit
-        self.board[cell] = p + 1
-        obs = self.obs
+        self._board_mv[cell] = p + 1
+        obs = self._obs_mv
         obs[p][cell] = 1.0
         obs[1 - p][self.n + cell] = 1.0
-        store_mask = self.store_mask
+        store_mask = self._mask_mv
         store_mask[0][cell] = False
         store_mask[1][cell] = False
         self.num_moves += 1

@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
-from tttthought_env.opponents import check_opponent_move, make_opponent
+from tttthought_env.opponents import _pick, check_opponent_move, make_opponent
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
 from tttthought_env.shaping import Shaping
@@ -112,7 +112,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
-        self._opponent_from_marks = getattr(self.opponent, "move_from_marks", None)
+        self._opponent_choices = getattr(self.opponent, "choices_from_marks", None)
         self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
         self.thought_cost = options.thought_cost
         self.draw_reward = options.draw_reward
@@ -132,6 +132,11 @@ class ThoughtTicTacToeEnv(gym.Env):
         self.last_opponent_move: int | None = None
         #: No episode of this configuration has more learner steps than this (N * (max_thoughts + 1)).
         self.max_episode_steps_bound = rules.max_episode_moves_and_thoughts
+        # Read by every step: plain attributes, not lookups through rules, options or the agent setting.
+        self._n_cells = rules.n_cells
+        self._action_size = rules.action_size
+        self._full_board = rules.full_board
+        self._flat_obs = obs_mode == "flat"
 
     # ------------------------------------------------------------- action codec
     def decode_action(self, action: int) -> tuple[str, int]:
@@ -149,19 +154,22 @@ class ThoughtTicTacToeEnv(gym.Env):
     # --------------------------------------------------------------- internals
     def _observe(self) -> Any:
         obs = self.game.obs[self.agent].copy()
-        if self.obs_mode == "flat":
+        if self._flat_obs:
             return obs
         return {"observation": obs, "action_mask": self._mask.astype(np.int8)}
 
     def _opponent_move(self) -> int:
         game = self.game
-        if self._opponent_from_marks is not None:
-            # Built-in opponents read the core's bitboards directly (same choice as the board path) and
-            # always return an empty cell, so only a user's callable needs checking.
-            cell = self._opponent_from_marks(game.marks[0], game.marks[1], self.rules.full_board & ~game.occupied,
-                                             game.board_view, self.np_random)
+        # The generator exists from reset() on; reading the attribute skips gym.Env's lazy property.
+        rng = self._np_random
+        if self._opponent_choices is not None:
+            # Built-in opponents read the core's bitboards directly and name the cells they pick among;
+            # _pick draws as the board path does, so both choose the same cell. They only name empty
+            # cells, so only a user's callable needs checking.
+            cell = _pick(self._opponent_choices(game.marks[0], game.marks[1], self._full_board & ~game.occupied,
+                                                game.board_view, rng), rng)
         else:
-            cell = self.opponent(game.board_view, self.np_random)
+            cell = self.opponent(game.board_view, rng)
             if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
                 check_opponent_move(cell, game.board_view)
             cell = int(cell)
@@ -178,22 +186,49 @@ class ThoughtTicTacToeEnv(gym.Env):
             return self.draw_reward, "draw"
         return (1.0, "win") if winner == self.agent else (-1.0, "loss")
 
+    def _shaped_move(self, cell: int) -> float:
+        """The learner's legal move and the opponent's reply under shaping; the learner's shaping reward."""
+        game, agent, shaping = self.game, self.agent, self.shaping
+        shaping.before_move(game, agent)
+        game.move(cell)
+        reward_shaping = shaping.after_move(game, agent, cell)[agent]
+        if game.winner == WINNER_NONE:
+            reply = self._opponent_move()
+            reward_shaping += shaping.after_move(game, 1 - agent, reply)[agent]
+        return reward_shaping
+
+    def _illegal_step(self, a: int) -> tuple[Any, float, bool, bool, dict]:
+        game, agent = self.game, self.agent
+        if self.illegal_action == "raise":
+            channel, arg = self.rules.decode[a]
+            raise ValueError(f"action {a} ({channel} {arg}) is illegal: {game.illegal_reason(a)}")
+        # A loss for the learner; the game ends where it stands.
+        game.forfeit(agent)
+        reward_shaping = self.shaping.game_over()[agent] if self.shaping is not None else 0.0
+        self._mask = mask = game.legal_mask(agent)
+        info = {"action_mask": mask, "reward_game": -1.0, "reward_shaping": reward_shaping, "reward_cost": 0.0,
+                "step_kind": "move" if a < self._n_cells else "thought", "outcome": "loss", "illegal_action": True,
+                "thoughts": self.thoughts_this_episode}
+        self._needs_reset = True
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), float(-1.0 + reward_shaping), True, False, info
+
     # ------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
+        rng = self.np_random  # created here if no seed was ever given, so step() can read _np_random
         game = self.game
         game.reset()
-        if self.agent_player_setting == "random":
-            self.agent = int(self.np_random.integers(2))
-        else:
-            self.agent = 0 if self.agent_player_setting == "X" else 1
+        setting = self.agent_player_setting
+        agent = self.agent = int(rng.integers(2)) if setting == "random" else (0 if setting == "X" else 1)
         self.thoughts_this_episode = 0
         self.last_opponent_move = None
         if self.shaping is not None:
             self.shaping.reset_state()
-        if self.agent == 1:
+        if agent == 1:
             self._opponent_move()
-        self._mask = game.legal_mask(self.agent)
+        self._mask = game.legal_mask(agent)
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
@@ -202,60 +237,55 @@ class ThoughtTicTacToeEnv(gym.Env):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if self._needs_reset:
             raise RuntimeError("step() called before reset() or after the episode ended; call reset() first")
-        rules = self.rules
-        a = rules.check_action(action)
+        # An in-range Python int is the common case (SB3 and CleanRL loops pass one); anything else is checked.
+        a = action if type(action) is int and 0 <= action < self._action_size else self.rules.check_action(action)
         game = self.game
-        agent = self.agent
-        shaping = self.shaping
-        reward_shaping = 0.0
-        reward_cost = 0.0
-        reward_game = 0.0
-        illegal = False
-        if not game.is_legal(a):
-            if self.illegal_action == "raise":
-                channel, arg = rules.decode[a]
-                raise ValueError(f"action {a} ({channel} {arg}) is illegal: {game.illegal_reason(a)}")
-            # A loss for the learner; the game ends where it stands.
-            game.forfeit(agent)
-            reward_game = -1.0
-            if shaping is not None:
-                reward_shaping = shaping.game_over()[agent]
-            illegal = True
-            step_kind = "move" if a < game.n else "thought"
-        elif a >= game.n:
-            before = shaping.view(game, agent) if shaping is not None and shaping.wants_views else None
-            channel, arg, removed = game.think(a)
+        if a < self._n_cells:
+            # Over already only when the opponent's opening move ended it (k=1); then every action is illegal.
+            if game.occupied >> a & 1 or game.winner != WINNER_NONE:
+                return self._illegal_step(a)
+            if self.shaping is None:
+                if game.move(a) == WINNER_NONE:
+                    self._opponent_move()
+                reward_shaping = 0.0
+            else:
+                reward_shaping = self._shaped_move(a)
+            reward_cost = 0.0
+            step_kind = "move"
+        else:
+            if not game.is_legal(a):
+                return self._illegal_step(a)
+            shaping = self.shaping
+            if shaping is None:
+                game.think(a)
+                reward_shaping = 0.0
+            else:
+                before = shaping.view(game, self.agent) if shaping.wants_views else None
+                channel, arg, removed = game.think(a)
+                reward_shaping = shaping.thought(game, self.agent, channel, arg, removed, before)
             self.thoughts_this_episode += 1
             reward_cost = -self.thought_cost
-            if shaping is not None:
-                reward_shaping = shaping.thought(game, agent, channel, arg, removed, before)
             step_kind = "thought"
-        else:
-            if shaping is not None:
-                shaping.before_move(game, agent)
-            game.move(a)
-            if shaping is not None:
-                reward_shaping = shaping.after_move(game, agent, a)[agent]
-            if game.winner == WINNER_NONE:
-                cell = self._opponent_move()
-                if shaping is not None:
-                    reward_shaping += shaping.after_move(game, 1 - agent, cell)[agent]
-            step_kind = "move"
+        agent = self.agent
         self._mask = mask = game.legal_mask(agent)
-        info = {"action_mask": mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
-                "reward_cost": reward_cost, "step_kind": step_kind}
-        terminated = game.winner != WINNER_NONE
-        if terminated:
-            outcome_reward, info["outcome"] = self._outcome()
-            if illegal:
-                info["illegal_action"] = True
-            else:
-                reward_game = info["reward_game"] = outcome_reward
-            info["thoughts"] = self.thoughts_this_episode
-            self._needs_reset = True
+        if game.winner == WINNER_NONE:
+            info = {"action_mask": mask, "reward_game": 0.0, "reward_shaping": reward_shaping,
+                    "reward_cost": reward_cost, "step_kind": step_kind}
+            reward = reward_shaping + reward_cost
+            terminated = False
+        else:
+            reward_game, outcome = self._outcome()
+            info = {"action_mask": mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
+                    "reward_cost": reward_cost, "step_kind": step_kind, "outcome": outcome,
+                    "thoughts": self.thoughts_this_episode}
+            reward = reward_game + reward_shaping + reward_cost
+            terminated = self._needs_reset = True
         if self.render_mode == "human":
             self.render()
-        return self._observe(), float(reward_game + reward_shaping + reward_cost), terminated, False, info
+        obs = game.obs[agent].copy()
+        if not self._flat_obs:
+            obs = {"observation": obs, "action_mask": mask.astype(np.int8)}
+        return obs, float(reward), terminated, False, info
 
     def render(self) -> Any:
         if self.render_mode is None:

@@ -77,12 +77,17 @@ class RandomOpponent:
             raise _no_empty_cell(board)
         return _pick(empty, rng)
 
-    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                        rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
+    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                           rng: np.random.Generator) -> tuple[int, ...]:
+        """The empty cells, from the core's bitboards; ``_pick`` among them is ``self(board, rng)``."""
         if not free_mask:
             raise _no_empty_cell(board)
-        return _pick(cells_of(free_mask), rng)
+        return cells_of(free_mask)
+
+    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                        rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``, from the core's bitboards."""
+        return _pick(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng), rng)
 
 
 #: Uniform among the empty cells: ``random_opponent(board, rng) -> cell``.
@@ -95,6 +100,10 @@ class MinimaxOpponent:
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.solver = get_solver(rows, cols, k)  # validates the arguments, rejects boards it cannot solve
         self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
+        self._n = self.rows * self.cols
+        # Optimal cells by packed position (x | o << N), filled as positions come up: one dict lookup
+        # per move. Only for boards small enough that every position fits (3**12 = 531,441 at most).
+        self._cells_by_packed: dict[int, tuple[int, ...]] | None = {} if self._n <= 12 else None
 
     def __repr__(self) -> str:
         return f"MinimaxOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
@@ -107,10 +116,26 @@ class MinimaxOpponent:
     def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
         return self._choose(self.solver.optimal_mask_bits(board), board, rng)
 
+    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                           rng: np.random.Generator) -> tuple[int, ...]:
+        """The optimal cells, from the core's bitboards; ``_pick`` among them is ``self(board, rng)``."""
+        cache = self._cells_by_packed
+        if cache is not None and type(x_mask) is int and type(o_mask) is int and not (x_mask | o_mask) >> self._n:
+            cells = cache.get(x_mask | o_mask << self._n)
+            if cells is not None:
+                return cells
+        bits = self.solver.optimal_bits_from_marks(x_mask, o_mask)  # validates the masks
+        if bits == 0:
+            raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
+        cells = cells_of(bits)
+        if cache is not None:
+            cache[x_mask | o_mask << self._n] = cells
+        return cells
+
     def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
                         rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
-        return self._choose(self.solver.optimal_bits_from_marks(x_mask, o_mask), board, rng)
+        """The same choice as ``self(board, rng)``, from the core's bitboards."""
+        return _pick(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng), rng)
 
 
 class HeuristicOpponent:
@@ -160,7 +185,12 @@ class HeuristicOpponent:
         return self.move_from_marks(x, o, self._all_cells & ~(x | o), board, rng)
 
     def move_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray, rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards (the env's fast path)."""
+        """The same choice as ``self(board, rng)``, from the core's bitboards."""
+        return _pick(self.choices_from_marks(x, o, free_mask, board, rng), rng)
+
+    def choices_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray,
+                           rng: np.random.Generator) -> tuple[int, ...]:
+        """The cells of the first rule that applies; ``_pick`` among them is ``self(board, rng)``."""
         occupied = x | o
         if occupied == self._all_cells:
             raise _no_empty_cell(board)
@@ -173,7 +203,7 @@ class HeuristicOpponent:
             self._all_cells & ~occupied,
         ):
             if candidates:
-                return _pick(cells_of(candidates), rng)
+                return cells_of(candidates)
         raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
 
 
@@ -188,7 +218,7 @@ class EpsilonOpponent:
             raise TypeError(f"base must be an opponent callable (board, rng) -> cell, got {base!r}")
         self.base = base
         self.epsilon = check_real("epsilon", epsilon, 0, 1)
-        self._base_from_marks = getattr(base, "move_from_marks", None)
+        self._base_choices = getattr(base, "choices_from_marks", None)
 
     def __repr__(self) -> str:
         return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
@@ -198,14 +228,25 @@ class EpsilonOpponent:
             return random_opponent(board, rng)
         return self.base(board, rng)
 
+    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                           rng: np.random.Generator) -> tuple[int, ...]:
+        """After the epsilon draw, the cells to ``_pick`` among: the empty ones, or the base's choices.
+
+        A base without a bitboard path (a user's callable) is called on the board and its move checked,
+        so that this opponent, like every built-in one, only ever returns empty cells.
+        """
+        if rng.random() < self.epsilon:
+            if not free_mask:
+                raise _no_empty_cell(board)
+            return cells_of(free_mask)
+        if self._base_choices is None:
+            return (check_opponent_move(self.base(board, rng), board, self.base),)
+        return self._base_choices(x_mask, o_mask, free_mask, board, rng)
+
     def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
                         rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``; the base's fast path when it has one."""
-        if rng.random() < self.epsilon:
-            return random_opponent.move_from_marks(x_mask, o_mask, free_mask, board, rng)
-        if self._base_from_marks is None:
-            return self.base(board, rng)
-        return self._base_from_marks(x_mask, o_mask, free_mask, board, rng)
+        """The same choice as ``self(board, rng)``, from the core's bitboards."""
+        return _pick(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng), rng)
 
 
 def make_opponent(

@@ -46,20 +46,15 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
 
 
 # ====================================================================== the loops
-def choose_legal(mask: Any, rand: random.Random) -> int:
-    """A uniformly random legal action of a 1-D mask (the single-env loops' one policy, for every env alike).
+class GymLoop:
+    """Random masked play on a single Gymnasium env whose ``info["action_mask"]`` lists the legal actions.
 
-    The loop's own cost is paid by every env alike and compresses every ratio, so it is kept small:
+    The policy, the same in every single-env loop: a uniformly random legal action, written inline
+    because the loop's own cost is paid by every env alike and compresses every ratio. Hence
     ``mask.nonzero()`` rather than ``np.flatnonzero(mask)`` (Python wrappers), and ``int(random() * n)``
     rather than ``randrange(n)`` (a Python-level rejection loop); for n <= 64 legal actions the float
     draw's bias is below 2**-46.
     """
-    legal = mask.nonzero()[0]
-    return int(legal[int(rand.random() * len(legal))])
-
-
-class GymLoop:
-    """Random masked play on a single Gymnasium env whose ``info["action_mask"]`` lists the legal actions."""
 
     batch = 1
 
@@ -69,9 +64,10 @@ class GymLoop:
         _, self.info = env.reset(seed=seed)
 
     def run(self, steps: int) -> int:
-        env, rand, info = self.env, self.rand, self.info
+        env, random_float, info = self.env, self.rand.random, self.info
         for _ in range(steps):
-            _, _, term, trunc, info = env.step(choose_legal(info["action_mask"], rand))
+            legal = info["action_mask"].nonzero()[0]
+            _, _, term, trunc, info = env.step(int(legal[int(random_float() * len(legal))]))
             if term or trunc:
                 _, info = env.reset()
         self.info = info
@@ -89,14 +85,15 @@ class AECLoop:
         env.reset(seed=seed)
 
     def run(self, steps: int) -> int:
-        env, rand = self.env, self.rand
+        env, random_float = self.env, self.rand.random
         done = 0
         while done < steps:
             obs, _, term, trunc, _ = env.last()
             if term or trunc:
                 env.reset()
                 continue
-            env.step(choose_legal(obs["action_mask"], rand))
+            legal = obs["action_mask"].nonzero()[0]  # the same policy as GymLoop's
+            env.step(int(legal[int(random_float() * len(legal))]))
             done += 1
         return steps
 

@@ -206,7 +206,7 @@ def rules_for(config: Config) -> Rules:
 
 
 _VIEW_SLOTS = frozenset(
-    ("board_view", "_board_mv", "_obs_mv", "_mask_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
+    ("board_view", "_board_mv", "_obs_mv", "_obs_pairs", "_mask_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
      "_no_thoughts_mv")
 )
 
@@ -232,6 +232,7 @@ class Game:
         "_no_thoughts_mv",
         "_obs_init_mv",
         "_obs_mv",
+        "_obs_pairs",
         "_obs_thoughts_left",
         "_persist_turn",
         "_prop_off",
@@ -245,7 +246,6 @@ class Game:
         "marks",
         "n",
         "neg_bits",
-        "num_moves",
         "obs",
         "occupied",
         "pos_bits",
@@ -303,6 +303,8 @@ class Game:
         self.board_view = view  # what opponents and shaping callables see: read-only, no copy per step
         self._board_mv = memoryview(self.board)
         self._obs_mv = (memoryview(self.obs[0]), memoryview(self.obs[1]))
+        # (own, opponent's) observation per mover: a move writes its mark into both.
+        self._obs_pairs = ((self._obs_mv[0], self._obs_mv[1]), (self._obs_mv[1], self._obs_mv[0]))
         self._mask_mv = (memoryview(self.store_mask[0]), memoryview(self.store_mask[1]))
 
     # ------------------------------------------------------------------ state
@@ -323,7 +325,6 @@ class Game:
         self.thoughts_left = [self._max_thoughts, self._max_thoughts]
         self.to_move = 0
         self.winner = WINNER_NONE
-        self.num_moves = 0
         obs_mv, mask_mv = self._obs_mv, self._mask_mv
         obs_mv[0][:] = obs_mv[1][:] = self._obs_init_mv
         mask_mv[0][:] = mask_mv[1][:] = self._mask_init_mv
@@ -360,6 +361,11 @@ class Game:
         self._zero_board_mv = memoryview(zero_board)
         self._no_thoughts_mv = memoryview(self._zero_mask)[self.n:]
         self._bind_views()
+
+    @property
+    def num_moves(self) -> int:
+        """Marks on the board (both players)."""
+        return self.occupied.bit_count()
 
     @property
     def done(self) -> bool:
@@ -502,28 +508,20 @@ class Game:
         mine = marks[p] = marks[p] | bit
         occupied = self.occupied = self.occupied | bit
         self._board_mv[cell] = p + 1
-        obs = self._obs_mv
-        obs[p][cell] = 1.0
-        obs[1 - p][self.n + cell] = 1.0
-        store_mask = self._mask_mv
-        store_mask[0][cell] = False
-        store_mask[1][cell] = False
-        self.num_moves += 1
-        if self._persist_turn and self.stores[p]:
-            self.clear_store(p)
-        if self.thoughts_left[p] != self._max_thoughts:
+        own_obs, other_obs = self._obs_pairs[p]
+        own_obs[cell] = 1.0
+        other_obs[self.n + cell] = 1.0
+        mask_0, mask_1 = self._mask_mv
+        mask_0[cell] = mask_1[cell] = False
+        if self.thoughts_left[p] != self._max_thoughts:  # p thought this turn: its turn state resets
             self.thoughts_left[p] = self._max_thoughts
-            obs[p][self._obs_thoughts_left] = 1.0
+            own_obs[self._obs_thoughts_left] = 1.0
+            if self._persist_turn and self.stores[p]:
+                self.clear_store(p)
         win_table = self._win_table
-        if win_table is not None:
-            if win_table[mine]:
-                self.winner = p
-                return p
-        else:
-            for line in self.rules.lines_through[cell]:
-                if mine & line == line:
-                    self.winner = p
-                    return p
+        if win_table[mine] if win_table is not None else any(mine & line == line for line in self.rules.lines_through[cell]):
+            self.winner = p
+            return p
         if occupied == self._full_board:
             self.winner = WINNER_DRAW
             return WINNER_DRAW

@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
-from tttthought_env.opponents import _pick, check_opponent_move, make_opponent
+from tttthought_env.opponents import check_opponent_move, make_opponent, uniform_draw
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
 from tttthought_env.shaping import Shaping
@@ -113,6 +113,8 @@ class ThoughtTicTacToeEnv(gym.Env):
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
         self._opponent_choices = getattr(self.opponent, "choices_from_marks", None)
+        self._draw_rng: np.random.Generator | None = None  # the generator that self._draw draws from
+        self._draw: Callable[[], float] | None = None
         self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
         self.thought_cost = options.thought_cost
         self.draw_reward = options.draw_reward
@@ -137,6 +139,12 @@ class ThoughtTicTacToeEnv(gym.Env):
         self._action_size = rules.action_size
         self._full_board = rules.full_board
         self._flat_obs = obs_mode == "flat"
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        # The draw function points into this env's generator (ctypes): copies and unpickled envs rebuild it.
+        state["_draw_rng"] = state["_draw"] = None
+        return state
 
     # ------------------------------------------------------------- action codec
     def decode_action(self, action: int) -> tuple[str, int]:
@@ -163,11 +171,15 @@ class ThoughtTicTacToeEnv(gym.Env):
         # The generator exists from reset() on; reading the attribute skips gym.Env's lazy property.
         rng = self._np_random
         if self._opponent_choices is not None:
+            if rng is not self._draw_rng:  # a new generator (seeded reset, or set by the user)
+                self._draw_rng, self._draw = rng, uniform_draw(rng)
+            draw = self._draw
             # Built-in opponents read the core's bitboards directly and name the cells they pick among;
-            # _pick draws as the board path does, so both choose the same cell. They only name empty
-            # cells, so only a user's callable needs checking.
-            cell = _pick(self._opponent_choices(game.marks[0], game.marks[1], self._full_board & ~game.occupied,
-                                                game.board_view, rng), rng)
+            # the pick is pick_uniform's, with draws equal to rng.random()'s, so the board path chooses
+            # the same cell. They only name empty cells, so only a user's callable needs checking.
+            cells = self._opponent_choices(game.marks[0], game.marks[1], self._full_board & ~game.occupied,
+                                           game.board_view, rng, draw)
+            cell = cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]
         else:
             cell = self.opponent(game.board_view, rng)
             if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
@@ -216,8 +228,11 @@ class ThoughtTicTacToeEnv(gym.Env):
 
     # ------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
-        super().reset(seed=seed)
-        rng = self.np_random  # created here if no seed was ever given, so step() can read _np_random
+        if seed is not None:
+            super().reset(seed=seed)  # gym.Env.reset only seeds
+        rng = self._np_random
+        if rng is None:
+            rng = self.np_random  # gym.Env creates it on first access; step() then reads _np_random
         game = self.game
         game.reset()
         setting = self.agent_player_setting
@@ -228,11 +243,14 @@ class ThoughtTicTacToeEnv(gym.Env):
             self.shaping.reset_state()
         if agent == 1:
             self._opponent_move()
-        self._mask = game.legal_mask(agent)
+        self._mask = mask = game.legal_mask(agent)
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
-        return self._observe(), {"action_mask": self._mask}
+        obs = game.obs[agent].copy()
+        if not self._flat_obs:
+            obs = {"observation": obs, "action_mask": mask.astype(np.int8)}
+        return obs, {"action_mask": mask}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if self._needs_reset:

@@ -206,7 +206,8 @@ def rules_for(config: Config) -> Rules:
 
 
 _VIEW_SLOTS = frozenset(
-    ("board_view", "_board_mv", "_obs_mv", "_obs_pairs", "_mask_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
+    ("board_view", "_board_mv", "_obs_mv", "_obs_pairs", "_mask_mv", "obs", "store_mask", "_obs_both_mv",
+     "_mask_both_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
      "_no_thoughts_mv")
 )
 
@@ -224,16 +225,24 @@ class Game:
         "_forget_off",
         "_full_board",
         "_marker_off",
+        "_mask_both",
+        "_mask_both_mv",
         "_mask_init_mv",
         "_mask_mv",
         "_max_thoughts",
         "_memory_size",
         "_neg_off",
         "_no_thoughts_mv",
+        "_obs_both",
+        "_obs_both_mv",
         "_obs_init_mv",
         "_obs_mv",
         "_obs_pairs",
         "_obs_thoughts_left",
+        "_obs_entries",
+        "_obs_pos",
+        "_obs_neg",
+        "_decode",
         "_persist_turn",
         "_prop_off",
         "_thought_start",
@@ -263,8 +272,9 @@ class Game:
         cfg = self.config = rules.config
         n = self.n = rules.n_cells
         self.board = np.zeros(n, dtype=np.int8)
-        self.obs = (np.zeros(rules.obs_size, np.float32), np.zeros(rules.obs_size, np.float32))
-        self.store_mask = (np.zeros(rules.action_size, bool), np.zeros(rules.action_size, bool))
+        # Both players' observations (and masks) share one buffer, so a reset is one memcpy for each.
+        self._obs_both = np.zeros(2 * rules.obs_size, np.float32)
+        self._mask_both = np.zeros(2 * rules.action_size, bool)
         self._zero_mask = np.zeros(rules.action_size, bool)
         self._persist_turn = cfg.persist == "turn"
         self._max_thoughts = cfg.max_thoughts
@@ -277,9 +287,11 @@ class Game:
         # What every reset writes, as buffers to copy from: one memcpy per array instead of slice fills.
         obs_init = np.zeros(rules.obs_size, np.float32)
         obs_init[rules.obs_thoughts_left] = 1.0 if cfg.max_thoughts > 0 else 0.0
+        obs_init = np.concatenate([obs_init, obs_init])
         mask_init = np.ones(rules.action_size, bool)
         if self._forget_off is not None:
             mask_init[self._forget_off:self._forget_off + n] = False  # nothing to forget yet
+        mask_init = np.concatenate([mask_init, mask_init])
         self._obs_init_mv = memoryview(obs_init)
         self._mask_init_mv = memoryview(mask_init)
         self._zero_board_mv = memoryview(np.zeros(n, dtype=np.int8))
@@ -289,6 +301,9 @@ class Game:
         self._win_table = rules.win_table
         self._full_board = rules.full_board
         self._obs_thoughts_left = rules.obs_thoughts_left
+        self._obs_entries = rules.obs_entries
+        self._obs_pos, self._obs_neg = 2 * n, 3 * n  # the +p and -p planes
+        self._decode = rules.decode
         self._empty_stores()
         self.reset()
 
@@ -302,6 +317,11 @@ class Game:
         view.flags.writeable = False
         self.board_view = view  # what opponents and shaping callables see: read-only, no copy per step
         self._board_mv = memoryview(self.board)
+        obs_size, action_size = self.rules.obs_size, self.rules.action_size
+        self.obs = (self._obs_both[:obs_size], self._obs_both[obs_size:])
+        self.store_mask = (self._mask_both[:action_size], self._mask_both[action_size:])
+        self._obs_both_mv = memoryview(self._obs_both)
+        self._mask_both_mv = memoryview(self._mask_both)
         self._obs_mv = (memoryview(self.obs[0]), memoryview(self.obs[1]))
         # (own, opponent's) observation per mover: a move writes its mark into both.
         self._obs_pairs = ((self._obs_mv[0], self._obs_mv[1]), (self._obs_mv[1], self._obs_mv[0]))
@@ -325,9 +345,8 @@ class Game:
         self.thoughts_left = [self._max_thoughts, self._max_thoughts]
         self.to_move = 0
         self.winner = WINNER_NONE
-        obs_mv, mask_mv = self._obs_mv, self._mask_mv
-        obs_mv[0][:] = obs_mv[1][:] = self._obs_init_mv
-        mask_mv[0][:] = mask_mv[1][:] = self._mask_init_mv
+        self._obs_both_mv[:] = self._obs_init_mv
+        self._mask_both_mv[:] = self._mask_init_mv
 
     def copy(self) -> Game:
         new = Game.__new__(Game)
@@ -340,8 +359,8 @@ class Game:
         new.pos_bits = list(self.pos_bits)
         new.neg_bits = list(self.neg_bits)
         new.thoughts_left = list(self.thoughts_left)
-        new.obs = (self.obs[0].copy(), self.obs[1].copy())
-        new.store_mask = (self.store_mask[0].copy(), self.store_mask[1].copy())
+        new._obs_both = self._obs_both.copy()
+        new._mask_both = self._mask_both.copy()
         new._bind_views()
         return new
 
@@ -425,19 +444,22 @@ class Game:
     # -------------------------------------------------------------- transitions
     def _set_prop(self, p: int, q: int, state: int) -> None:
         """Record proposition ``q`` of player ``p`` as absent (0), asserted (+1) or negated (-1)."""
-        n = self.n
         self.prop_state[p][q] = state
         bit = 1 << q
-        self.pos_bits[p] = self.pos_bits[p] | bit if state == 1 else self.pos_bits[p] & ~bit
-        self.neg_bits[p] = self.neg_bits[p] | bit if state == -1 else self.neg_bits[p] & ~bit
+        pos_bits, neg_bits = self.pos_bits, self.neg_bits
+        asserted, negated = state == 1, state == -1
+        pos_bits[p] = pos_bits[p] | bit if asserted else pos_bits[p] & ~bit
+        neg_bits[p] = neg_bits[p] | bit if negated else neg_bits[p] & ~bit
         obs = self._obs_mv[p]
-        obs[2 * n + q] = 1.0 if state == 1 else 0.0
-        obs[3 * n + q] = 1.0 if state == -1 else 0.0
+        obs[self._obs_pos + q] = 1.0 if asserted else 0.0
+        obs[self._obs_neg + q] = 1.0 if negated else 0.0
         mask = self._mask_mv[p]
+        # A block is legal where the thought would change the store: propose unless +q, negate unless -q,
+        # forget if either. Absent channels have no block.
         if self._prop_off is not None:
-            mask[self._prop_off + q] = state != 1
+            mask[self._prop_off + q] = not asserted
         if self._neg_off is not None:
-            mask[self._neg_off + q] = state != -1
+            mask[self._neg_off + q] = not negated
         if self._forget_off is not None:
             mask[self._forget_off + q] = state != 0
 
@@ -456,7 +478,7 @@ class Game:
         store.append(code)
         if len(store) > self._memory_size:
             self._drop_code(p, store.pop(0))  # the oldest entry is evicted
-        self._obs_mv[p][self.rules.obs_entries] = len(store) / self._memory_size
+        self._obs_mv[p][self._obs_entries] = len(store) / self._memory_size
 
     def think(self, action: int) -> tuple[str, int, int]:
         """Apply a legal thought action of the player to move; return ``(channel, arg, removed_code)``.
@@ -465,7 +487,7 @@ class Game:
         """
         p = self.to_move
         n = self.n
-        channel, arg = self.rules.decode[action]
+        channel, arg = self._decode[action]
         store = self.stores[p]
         removed = -1
         if channel == "marker":
@@ -484,7 +506,7 @@ class Game:
                 self._append(p, n + arg)
             else:  # forget
                 self._set_prop(p, arg, 0)
-                self._obs_mv[p][self.rules.obs_entries] = len(store) / self._memory_size
+                self._obs_mv[p][self._obs_entries] = len(store) / self._memory_size
         left = self.thoughts_left[p] - 1
         self.thoughts_left[p] = left
         self._obs_mv[p][self._obs_thoughts_left] = left / self._max_thoughts

@@ -170,15 +170,16 @@ class ThoughtTicTacToeEnv(gym.Env):
         game = self.game
         # The generator exists from reset() on; reading the attribute skips gym.Env's lazy property.
         rng = self._np_random
-        if self._opponent_choices is not None:
+        choices = self._opponent_choices
+        if choices is not None:
             if rng is not self._draw_rng:  # a new generator (seeded reset, or set by the user)
                 self._draw_rng, self._draw = rng, uniform_draw(rng)
             draw = self._draw
             # Built-in opponents read the core's bitboards directly and name the cells they pick among;
             # the pick is pick_uniform's, with draws equal to rng.random()'s, so the board path chooses
             # the same cell. They only name empty cells, so only a user's callable needs checking.
-            cells = self._opponent_choices(game.marks[0], game.marks[1], self._full_board & ~game.occupied,
-                                           game.board_view, rng, draw)
+            x_marks, o_marks = game.marks
+            cells = choices(x_marks, o_marks, self._full_board & ~(x_marks | o_marks), game.board_view, rng, draw)
             cell = cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]
         else:
             cell = self.opponent(game.board_view, rng)
@@ -191,12 +192,6 @@ class ThoughtTicTacToeEnv(gym.Env):
             shaping.before_move(game, 1 - self.agent)
         game.move(cell)
         return cell
-
-    def _outcome(self) -> tuple[float, str]:
-        winner = self.game.winner
-        if winner == WINNER_DRAW:
-            return self.draw_reward, "draw"
-        return (1.0, "win") if winner == self.agent else (-1.0, "loss")
 
     def _shaped_move(self, cell: int) -> float:
         """The learner's legal move and the opponent's reply under shaping; the learner's shaping reward."""
@@ -292,7 +287,11 @@ class ThoughtTicTacToeEnv(gym.Env):
             reward = reward_shaping + reward_cost
             terminated = False
         else:
-            reward_game, outcome = self._outcome()
+            winner = game.winner
+            if winner == WINNER_DRAW:
+                reward_game, outcome = self.draw_reward, "draw"
+            else:
+                reward_game, outcome = (1.0, "win") if winner == agent else (-1.0, "loss")
             info = {"action_mask": mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
                     "reward_cost": reward_cost, "step_kind": step_kind, "outcome": outcome,
                     "thoughts": self.thoughts_this_episode}

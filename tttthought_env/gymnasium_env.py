@@ -280,13 +280,17 @@ class ThoughtTicTacToeEnv(gym.Env):
             reward_cost = -self.thought_cost
             step_kind = "thought"
         agent = self.agent
-        self._mask = mask = game.legal_mask(agent)
         if game.winner == WINNER_NONE:
+            # The learner is to move (after the reply, or still thinking): its legal actions are the core's
+            # store mask, less the thought blocks once its thoughts are spent (legal_mask does that).
+            self._mask = mask = (game.store_mask[agent].copy() if game.thoughts_left[agent] > 0
+                                 else game.legal_mask(agent))
             info = {"action_mask": mask, "reward_game": 0.0, "reward_shaping": reward_shaping,
                     "reward_cost": reward_cost, "step_kind": step_kind}
             reward = reward_shaping + reward_cost
             terminated = False
         else:
+            self._mask = mask = game.legal_mask(agent)  # all False
             winner = game.winner
             if winner == WINNER_DRAW:
                 reward_game, outcome = self.draw_reward, "draw"

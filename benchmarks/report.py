@@ -39,12 +39,13 @@ def _load(name: str) -> dict | None:
         return json.load(f)
 
 
-def measure_cpu(rounds: int) -> None:
+def measure_cpu(rounds: int | None) -> None:
     from tttthought_env.bench import machine_info, run_bench
 
     rows = run_bench(quick=False, rounds=rounds, groups=("single", "vector"), verbose=True)
     for row in rows:
         row.pop("samples", None)
+        row.pop("cpu_samples", None)
     _save("cpu.json", {"info": {**machine_info(), "date": dt.date.today().isoformat(), "one_core": True,
                                 "vector_batch": 16384}, "rows": rows})
 
@@ -72,7 +73,8 @@ def render() -> str:
              f"Python {info.get('python')}), the process pinned to one core; vector batch "
              f"{info.get('vector_batch', 16384):,}; load average at the start "
              f"{[round(x, 2) for x in info.get('loadavg') or []]}. "
-             "Medians of interleaved rounds (every implementation once per round)."),
+             "Rates are medians of interleaved rounds (every implementation once per round); ratios are "
+             "medians of the per-round ratios."),
             "",
             format_table(cpu["rows"]),
             "",
@@ -125,7 +127,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--render", action="store_true", help="only render docs/performance.md from results/")
     parser.add_argument("--no-sb3", action="store_true", help="skip the MaskablePPO throughput")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds per group (default: run_bench's, 25 single-env and 7 vector)")
     args = parser.parse_args()
     if not args.render:
         measure_cpu(args.rounds)

@@ -10,7 +10,7 @@ action, step, reset when the game is over, count one step per ``step`` call. The
 * :class:`PgxLoop` for pgx's ``tic_tac_toe`` (JAX, ``vmap`` over the batch, ``lax.scan`` over steps).
 
 Candidates are measured in interleaved rounds (every candidate once per round, the median kept), so that a
-busy machine slows all of them alike. :func:`run_bench` returns one dict per candidate and one per comparison
+busy machine slows all of them alike; a ratio is the median of the per-round ratios (:func:`paired_ratio`). :func:`run_bench` returns one dict per candidate and one per comparison
 with the issue's targets; :func:`format_table` prints them. ``tttthought bench`` runs the quick version;
 ``benchmarks/`` holds the pytest-benchmark suite and ``benchmarks/report.py`` regenerates docs/performance.md.
 Peers come from the optional extra ``bench`` (``pip install -c constraints.txt "tttthought-env[bench]"``) and
@@ -255,7 +255,8 @@ def _aec_env(task: str) -> Any:
 def candidates(quick: bool = True, vector_batch: int = 16384, gpu_batch: int = 1_048_576,
                groups: tuple[str, ...] = ("single", "vector")) -> list[Candidate]:
     """Everything :func:`run_bench` measures, peers included (those not installed are marked later)."""
-    single_steps = 2_000 if quick else 10_000
+    # Short single-env samples, many rounds (see run_bench): a paired ratio needs many short pairs.
+    single_steps = 2_000 if quick else 4_000
     vec_steps = 12 if quick else 32
     out: list[Candidate] = []
     if "single" in groups:
@@ -363,11 +364,23 @@ def measure(cands: list[Candidate], rounds: int = 5, verbose: bool = False) -> l
         if cand.name in results:
             samples = results[cand.name]
             row.update(steps_per_s=statistics.median(samples), samples=samples,
-                       steps_per_cpu_s=statistics.median(cpu_results[cand.name]))
+                       steps_per_cpu_s=statistics.median(cpu_results[cand.name]),
+                       cpu_samples=cpu_results[cand.name])
         else:
             row.update(steps_per_s=None, note=skipped[cand.name])
         rows.append(row)
     return rows
+
+
+def paired_ratio(ours: list[float] | None, peer: list[float] | None, fallback: float) -> float:
+    """Median over rounds of ours / peer, each round's two samples taken back to back.
+
+    On a shared machine the load drifts over seconds; pairing by round cancels the drift that a ratio of
+    the two medians would keep. Without per-round samples (rows read back from JSON): ``fallback``.
+    """
+    if not ours or not peer or len(ours) != len(peer):
+        return fallback
+    return statistics.median(o / p for o, p in zip(ours, peer))
 
 
 def compare(rows: list[dict]) -> list[dict]:
@@ -382,9 +395,10 @@ def compare(rows: list[dict]) -> list[dict]:
                 continue
             ratio = cpu_ratio = None
             if c.get("steps_per_s") and b.get("steps_per_s"):
-                ratio = c["steps_per_s"] / b["steps_per_s"]
+                ratio = paired_ratio(c.get("samples"), b.get("samples"), c["steps_per_s"] / b["steps_per_s"])
                 if c.get("steps_per_cpu_s") and b.get("steps_per_cpu_s"):
-                    cpu_ratio = c["steps_per_cpu_s"] / b["steps_per_cpu_s"]
+                    cpu_ratio = paired_ratio(c.get("cpu_samples"), b.get("cpu_samples"),
+                                             c["steps_per_cpu_s"] / b["steps_per_cpu_s"])
             out.append({"kind": "ratio", "group": group, "name": cand, "baseline": base, "ratio": ratio,
                         "cpu_ratio": cpu_ratio, "target": target, "met": None if ratio is None else ratio >= target})
     return out
@@ -417,7 +431,11 @@ def run_bench(quick: bool = True, rounds: int | None = None, one_core: bool = Tr
     """
     if one_core:
         pin_to_one_core()
-    rows = measure(candidates(quick, vector_batch, gpu_batch, groups), rounds or (3 if quick else 7), verbose)
+    rows = []
+    for group in groups:
+        # Single-env rounds are short (tens of ms), so they get more of them than the vector ones.
+        group_rounds = rounds or {"single": 5 if quick else 25}.get(group, 3 if quick else 7)
+        rows += measure(candidates(quick, vector_batch, gpu_batch, (group,)), group_rounds, verbose)
     return rows + compare(rows)
 
 

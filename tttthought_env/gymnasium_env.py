@@ -259,7 +259,16 @@ class ThoughtTicTacToeEnv(gym.Env):
                 return self._illegal_step(a)
             if self.shaping is None:
                 if game.move(a) == WINNER_NONE:
-                    self._opponent_move()
+                    choices, rng = self._opponent_choices, self._np_random
+                    if choices is None or rng is not self._draw_rng:
+                        self._opponent_move()  # a user's callable, or a generator to bind first
+                    else:  # _opponent_move's bitboard path, inlined: this is most of every step
+                        draw = self._draw
+                        x_marks, o_marks = game.marks
+                        cells = choices(x_marks, o_marks, self._full_board & ~(x_marks | o_marks), game.board_view,
+                                        rng, draw)
+                        cell = self.last_opponent_move = cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]
+                        game.move(cell)
                 reward_shaping = 0.0
             else:
                 reward_shaping = self._shaped_move(a)

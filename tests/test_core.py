@@ -756,6 +756,10 @@ def test_copy_is_independent():
     assert game.store_entries(1) == () and game.board[1] == 0 and game.to_move == 1
     np.testing.assert_array_equal(game.observation(1), before)
     assert clone.store_entries(1) == (("-", 1),) and clone.board[1] == 2 and clone.to_move == 0
+    # Observations and masks are the clone's own (they share one buffer per game, not across games).
+    assert game.obs[0][9 + 1] == 0.0 and clone.obs[0][9 + 1] == 1.0
+    assert game.store_mask[0][1] and not clone.store_mask[0][1]
+    assert game.legal_mask(1)[1] and not clone.legal_mask(0)[1]
     assert clone.board_view[1] == 2 and game.board_view[1] == 0
     with pytest.raises(ValueError):
         clone.board_view[0] = 1
@@ -771,6 +775,11 @@ def test_game_pickles_with_a_read_only_board_view():
     assert not clone.board_view.flags.writeable
     clone.move(0)
     assert clone.board_view[0] == 2 and game.board[0] == 0
+    # The unpickled game's writes reach its own observations and masks, and nobody else's.
+    assert clone.observation(1)[0] == 1.0 and clone.observation(0)[9] == 1.0 and not clone.store_mask[1][0]
+    assert game.observation(1)[0] == 0.0 and game.store_mask[1][0]
+    clone.reset()
+    assert not clone.observation(0)[:9].any() and clone.legal_mask(0)[:9].all()
 
 
 def test_board_view_is_read_only_and_live():

@@ -587,6 +587,37 @@ def test_reset_without_seed_continues_the_rng():
     assert set(sides) == {0, 1}
 
 
+# --------------------------------------------------------------------------- opponent fast path
+
+
+@pytest.mark.parametrize("opponent", ["random", "minimax", "heuristic"])
+@pytest.mark.parametrize("epsilon", [0.0, 0.5])
+def test_built_in_opponents_reply_as_their_board_path_does(opponent, epsilon):
+    """The env's bitboard reply (inlined pick, uniform_draw) against the same opponent called on the board."""
+    from tttthought_env.opponents import make_opponent
+
+    board_path = make_opponent(opponent, rows=3, cols=3, k=3, epsilon=epsilon)
+    fast = ThoughtTicTacToeEnv(opponent=opponent, opponent_epsilon=epsilon, agent_player="random")
+    slow = ThoughtTicTacToeEnv(opponent=lambda board, rng: board_path(board, rng), agent_player="random")
+    assert fast._opponent_choices is not None and slow._opponent_choices is None
+    choose = np.random.default_rng(1)
+    for episode in range(30):
+        if episode == 15:  # a generator set by the user mid-run is the one the replies draw from
+            fast.np_random, slow.np_random = np.random.default_rng(99), np.random.default_rng(99)
+            obs_f, obs_s = fast.reset()[0], slow.reset()[0]
+        else:
+            obs_f, obs_s = fast.reset(seed=episode)[0], slow.reset(seed=episode)[0]
+        terminated = False
+        while not terminated:
+            np.testing.assert_array_equal(obs_f, obs_s)
+            assert fast.last_opponent_move == slow.last_opponent_move
+            action = int(choose.choice(np.flatnonzero(fast.action_masks())))
+            obs_f, reward_f, terminated, _, _ = fast.step(action)
+            obs_s, reward_s, _, _, _ = slow.step(action)
+            assert reward_f == reward_s
+        np.testing.assert_array_equal(fast.np_random.random(3), slow.np_random.random(3))
+
+
 # --------------------------------------------------------------------------- pickle / deepcopy
 
 

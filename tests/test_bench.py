@@ -1,0 +1,60 @@
+"""The benchmark harness of tttthought_env.bench: its loops play legally, and its ratios are paired by round."""
+
+from __future__ import annotations
+
+import pytest
+
+from tttthought_env import ThoughtTicTacToeEnv, pettingzoo_env
+from tttthought_env.bench import AECLoop, GymLoop, compare, paired_ratio
+
+
+def test_paired_ratio_cancels_a_drift_that_the_ratio_of_medians_keeps():
+    # The machine slows down over the run; within each round ours is exactly 3x the peer.
+    peer = [100.0, 90.0, 50.0, 40.0, 30.0]
+    ours = [300.0, 270.0, 150.0, 120.0, 90.0]
+    assert paired_ratio(ours, peer, fallback=0.0) == pytest.approx(3.0)
+    # Rounds that do not pair up (or rows read back without samples) keep the fallback.
+    assert paired_ratio(ours[:4], peer, fallback=1.5) == 1.5
+    assert paired_ratio(None, peer, fallback=2.5) == 2.5
+
+
+def test_compare_uses_the_per_round_ratio_and_reports_the_target():
+    row = {"kind": "candidate", "group": "single", "task": "", "batch": 1}
+    rows = [
+        {**row, "name": "PettingZoo tictactoe_v3 raw_env", "steps_per_s": 50.0, "samples": [100.0, 10.0, 50.0],
+         "steps_per_cpu_s": 50.0, "cpu_samples": [100.0, 10.0, 50.0]},
+        # A ratio of medians would say 60 / 50 = 1.2x; every round says 2x or more.
+        {**row, "name": "ours raw Gymnasium env [Full-v0]", "steps_per_s": 60.0, "samples": [200.0, 60.0, 100.0],
+         "steps_per_cpu_s": 60.0, "cpu_samples": [200.0, 60.0, 100.0]},
+    ]
+    (ratio,) = compare(rows)
+    assert ratio["ratio"] == pytest.approx(2.0) and ratio["cpu_ratio"] == pytest.approx(2.0)
+    assert ratio["target"] == 3.0 and ratio["met"] is False
+
+
+def test_gym_loop_plays_only_legal_actions_and_resets():
+    env = ThoughtTicTacToeEnv(opponent="random", illegal_action="raise")  # an illegal pick would raise
+    resets = []
+    original_reset = env.reset
+
+    def counting_reset(**kwargs):
+        resets.append(1)
+        return original_reset(**kwargs)
+
+    env.reset = counting_reset
+    assert GymLoop(env, seed=3).run(600) == 600
+    assert len(resets) > 10  # games end (at most 36 learner steps each) and the loop starts new ones
+
+
+def test_aec_loop_plays_only_legal_actions_and_resets():
+    env = pettingzoo_env.env(illegal_action="raise")  # an illegal pick would raise
+    resets = []
+    original_reset = env.reset
+
+    def counting_reset(**kwargs):
+        resets.append(1)
+        return original_reset(**kwargs)
+
+    env.reset = counting_reset
+    assert AECLoop(env, seed=4).run(600) == 600
+    assert len(resets) > 5  # both players step; games end and the loop starts new ones

@@ -32,8 +32,8 @@ def test_compare_uses_the_per_round_ratio_and_reports_the_target():
     assert ratio["target"] == 3.0 and ratio["met"] is False
 
 
-def test_gym_loop_plays_only_legal_actions_and_resets():
-    env = ThoughtTicTacToeEnv(opponent="random", illegal_action="raise")  # an illegal pick would raise
+def count_resets(env) -> list:
+    """Make ``env.reset`` append to the returned list at every call."""
     resets = []
     original_reset = env.reset
 
@@ -42,19 +42,18 @@ def test_gym_loop_plays_only_legal_actions_and_resets():
         return original_reset(**kwargs)
 
     env.reset = counting_reset
+    return resets
+
+
+def test_gym_loop_plays_only_legal_actions_and_resets():
+    env = ThoughtTicTacToeEnv(opponent="random", illegal_action="raise")  # an illegal pick would raise
+    resets = count_resets(env)
     assert GymLoop(env, seed=3).run(600) == 600
     assert len(resets) > 10  # games end (at most 36 learner steps each) and the loop starts new ones
 
 
 def test_aec_loop_plays_only_legal_actions_and_resets():
     env = pettingzoo_env.env(illegal_action="raise")  # an illegal pick would raise
-    resets = []
-    original_reset = env.reset
-
-    def counting_reset(**kwargs):
-        resets.append(1)
-        return original_reset(**kwargs)
-
-    env.reset = counting_reset
+    resets = count_resets(env)
     assert AECLoop(env, seed=4).run(600) == 600
     assert len(resets) > 5  # both players step; games end and the loop starts new ones

@@ -238,7 +238,9 @@ class ThoughtTicTacToeEnv(gym.Env):
             self.shaping.reset_state()
         if agent == 1:
             self._opponent_move()
-        self._mask = mask = game.legal_mask(agent)
+        # As in step: the learner's store mask while it is to move with thoughts left, else the core's answer.
+        self._mask = mask = (game.store_mask[agent].copy()
+                             if game.winner == WINNER_NONE and game.thoughts_left[agent] > 0 else game.legal_mask(agent))
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
@@ -315,7 +317,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         obs = game.obs[agent].copy()
         if not self._flat_obs:
             obs = {"observation": obs, "action_mask": mask.astype(np.int8)}
-        return obs, float(reward), terminated, False, info
+        return obs, reward, terminated, False, info  # every part is a Python float already
 
     def render(self) -> Any:
         if self.render_mode is None:

@@ -3,7 +3,8 @@
 From the repository root, with the ``bench`` extra installed::
 
     python benchmarks/report.py            # CPU run (single and vector envs, peers) + SB3 fps, then render
-    python benchmarks/report.py --no-sb3   # skip the MaskablePPO throughput (the slowest part)
+    python benchmarks/report.py --no-sb3   # skip the MaskablePPO throughput
+    python benchmarks/report.py --single-repeats 0   # skip the 10 extra single-env runs (about 10 minutes)
     python benchmarks/report.py --render   # only re-render docs/performance.md from benchmarks/results/*.json
 
 GPU numbers come from ``python benchmarks/gpu_bench.py --out benchmarks/results/gpu.json`` on a GPU machine;
@@ -59,6 +60,52 @@ def measure_sb3() -> None:
                        "rows": rows})
 
 
+def measure_single_repeats(repeats: int) -> None:
+    """Run the single-env group ``repeats`` times over, to show how much its ratios move between runs."""
+    from tttthought_env.bench import machine_info, run_bench
+
+    runs = []
+    for i in range(repeats):
+        rows = run_bench(quick=False, groups=("single",))
+        runs.append({
+            "ratios": {row["name"]: row["ratio"] for row in rows if row["kind"] == "ratio"},
+            "rates": {row["name"]: row["steps_per_s"] for row in rows if row["kind"] == "candidate"},
+        })
+        print(f"single-env repeat {i + 1}/{repeats} done", flush=True)
+    _save("single_repeats.json", {"info": {**machine_info(), "date": dt.date.today().isoformat(),
+                                           "one_core": True}, "runs": runs})
+
+
+def _render_repeats(repeats: dict) -> list[str]:
+    import statistics
+
+    runs = repeats["runs"]
+    lines = [
+        "### Single envs: run to run",
+        "",
+        (f"The single-env group again, {len(runs)} separate runs (`benchmarks/report.py`, "
+         f"`measure_single_repeats`) on {repeats['info'].get('date')}, same machine: how far one run's ratio "
+         "can be from another's on a shared machine."),
+        "",
+        "| ours | vs | target | min | median | max | runs meeting the target |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    from tttthought_env.bench import TARGETS
+
+    for name, base, target in TARGETS:
+        values = [run["ratios"][name] for run in runs if run["ratios"].get(name) is not None]
+        if not values:
+            continue
+        met = sum(value >= target for value in values)
+        lines.append(f"| {name} | {base} | >= {target:g}x | {min(values):.2f}x | {statistics.median(values):.2f}x "
+                     f"| {max(values):.2f}x | {met} of {len(values)} |")
+    peer = [run["rates"].get("PettingZoo tictactoe_v3 raw_env") for run in runs]
+    peer = [rate for rate in peer if rate]
+    if peer:
+        lines += ["", f"PettingZoo's raw env itself ran at {min(peer):,.0f} to {max(peer):,.0f} steps/s in these runs."]
+    return lines + [""]
+
+
 def render() -> str:
     from tttthought_env.bench import format_table
 
@@ -79,6 +126,9 @@ def render() -> str:
             format_table(cpu["rows"]),
             "",
         ]
+    repeats = _load("single_repeats.json")
+    if repeats:
+        parts += _render_repeats(repeats)
     gpu = _load("gpu.json")
     if gpu:
         info = gpu["info"]
@@ -129,9 +179,13 @@ def main() -> int:
     parser.add_argument("--no-sb3", action="store_true", help="skip the MaskablePPO throughput")
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds per group (default: run_bench's, 25 single-env and 7 vector)")
+    parser.add_argument("--single-repeats", type=int, default=10,
+                        help="separate runs of the single-env group for the run-to-run table (0: skip)")
     args = parser.parse_args()
     if not args.render:
         measure_cpu(args.rounds)
+        if args.single_repeats:
+            measure_single_repeats(args.single_repeats)
         if not args.no_sb3:
             measure_sb3()
     write_doc(render())

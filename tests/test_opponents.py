@@ -277,9 +277,15 @@ def test_random_opponent_is_uniform_over_empty_cells():
 
 def test_opponents_refuse_a_full_board():
     full = read_only("XOX/XOO/OXX")
-    for opponent in (random_opponent, HeuristicOpponent(), MinimaxOpponent()):
+    x = sum(1 << c for c in range(9) if full[c] == 1)
+    o = sum(1 << c for c in range(9) if full[c] == 2)
+    for opponent in (random_opponent, HeuristicOpponent(), MinimaxOpponent(),
+                     EpsilonOpponent(MinimaxOpponent(), 0.5), EpsilonOpponent(HeuristicOpponent(), 0.5)):
+        rng = np.random.default_rng(0)
         with pytest.raises(ValueError):
-            opponent(full, np.random.default_rng(0))
+            opponent(full, rng)
+        with pytest.raises(ValueError):  # the bitboard path too, cached or not
+            opponent.choices_from_marks(x, o, 0, full, rng, rng.random)
 
 
 def test_check_opponent_move():

@@ -123,6 +123,9 @@ random_opponent = RandomOpponent()
 class MinimaxOpponent:
     """Perfect play: uniformly random among the optimal moves of the exact solver."""
 
+    #: Its choices (the optimal cells) depend on the position alone: no draw, no history.
+    choices_by_position = True
+
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.solver = get_solver(rows, cols, k)  # validates the arguments, rejects boards it cannot solve
         self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
@@ -174,6 +177,9 @@ class HeuristicOpponent:
     Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``. Works on
     bitboards: one pass over the board and one over the winning lines per call.
     """
+
+    #: Its choices (the cells of the first rule that applies) depend on the position alone.
+    choices_by_position = True
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.rows = check_int("rows", rows, 1)
@@ -249,6 +255,12 @@ class EpsilonOpponent:
         self.base = base
         self.epsilon = check_real("epsilon", epsilon, 0, 1)
         self._base_choices = getattr(base, "choices_from_marks", None)
+        # A base whose choices depend on the position alone (minimax, heuristic) lets both of this
+        # opponent's cell sets, (empty cells, base's choices), be kept per packed position x | o << N.
+        by_position = getattr(base, "choices_by_position", False) and self._base_choices is not None
+        self._n = base.rows * base.cols if by_position else 0
+        self._pairs: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] | None = (
+            {} if by_position and self._n <= 12 else None)
 
     def __repr__(self) -> str:
         return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
@@ -265,16 +277,29 @@ class EpsilonOpponent:
         A base without a bitboard path (a user's callable) is called on the board and its move checked,
         so that this opponent, like every built-in one, only ever returns empty cells.
         """
+        pairs = self._pairs
+        if pairs is not None:
+            try:
+                if not (x_mask | o_mask) >> self._n:  # masks in range, so the packed key is unambiguous
+                    pair = pairs.get(x_mask | o_mask << self._n)
+                    if pair is None:  # the base draws nothing, so asking it before the draw changes nothing
+                        pair = (self._empty_cells(free_mask, board),
+                                self._base_choices(x_mask, o_mask, free_mask, board, rng, draw))
+                        pairs[int(x_mask) | int(o_mask) << self._n] = pair
+                    return pair[0] if draw() < self.epsilon else pair[1]
+            except TypeError:
+                pass  # not ints: the base's checked path below says what is wrong
         if draw() < self.epsilon:
-            cells = _CELLS_OF_BITS.get(free_mask)  # cells_of's cache, read here to save a call per move
-            if cells is None:
-                if not free_mask:
-                    raise _no_empty_cell(board)
-                cells = cells_of(free_mask)
-            return cells
+            return self._empty_cells(free_mask, board)
         if self._base_choices is None:
             return (check_opponent_move(self.base(board, rng), board, self.base),)
         return self._base_choices(x_mask, o_mask, free_mask, board, rng, draw)
+
+    @staticmethod
+    def _empty_cells(free_mask: int, board: np.ndarray) -> tuple[int, ...]:
+        if not free_mask:
+            raise _no_empty_cell(board)
+        return cells_of(free_mask)
 
     def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
                         rng: np.random.Generator) -> int:

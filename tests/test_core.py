@@ -816,3 +816,48 @@ def test_board_from_string_and_friends():
         board_from_string("X.O/.X./..")
     with pytest.raises(ValueError, match=r"only X, O and \."):
         board_from_string("X.O/.Z./...")
+
+
+@pytest.mark.parametrize("observer", [0, 1])
+@pytest.mark.parametrize("persist", ["game", "turn"])
+def test_observe_only_keeps_the_observers_view_exactly(observer, persist):
+    """A game that keeps one player's buffers matches a full game on that player, move for move."""
+    full, one = new_game(persist=persist, memory_size=3), new_game(persist=persist, memory_size=3)
+    one.observe_only(observer)
+    rng = np.random.default_rng(observer)
+    for _ in range(40):
+        full.reset()
+        one.reset()
+        while not full.done:
+            mover = full.to_move
+            if mover == observer:
+                np.testing.assert_array_equal(one.legal_mask(), full.legal_mask())
+            # The observer may think; the other player only moves (as the Gymnasium env's opponent does).
+            legal = np.flatnonzero(full.legal_mask() if mover == observer else ~full.board.astype(bool))
+            action = int(rng.choice(legal))
+            full.step(action)
+            one.step(action)
+            np.testing.assert_array_equal(one.observation(observer), full.observation(observer))
+            np.testing.assert_array_equal(one.store_mask[observer], full.store_mask[observer])
+            assert one.board.tolist() == full.board.tolist() and one.winner == full.winner
+    with pytest.raises(ValueError, match="observe_only"):
+        one.observation(1 - observer)
+
+
+def test_observe_only_refuses_the_other_players_mask_and_survives_copies():
+    game = new_game()
+    game.observe_only(1)
+    game.move(4)  # X, the unobserved player, moves; O is to move
+    assert not game.legal_mask(1)[4] and game.observation(1)[9 + 4] == 1.0
+    game.move(0)
+    with pytest.raises(ValueError, match="observe_only"):
+        game.legal_mask(0)  # X is to move, but its mask is not kept
+    for clone in (game.copy(), pickle.loads(pickle.dumps(game))):
+        assert clone.observer == 1
+        clone.move(8)
+        assert clone.observation(1)[9 + 8] == 1.0 and game.observation(1)[9 + 8] == 0.0
+    game.observe_only(None)
+    game.reset()
+    assert game.observer == -1 and game.observation(0)[:9].sum() == 0.0
+    with pytest.raises(ValueError, match="player must be 0, 1 or None"):
+        game.observe_only(2)

@@ -607,6 +607,7 @@ def test_built_in_opponents_reply_as_their_board_path_does(opponent, epsilon):
             obs_f, obs_s = fast.reset()[0], slow.reset()[0]
         else:
             obs_f, obs_s = fast.reset(seed=episode)[0], slow.reset(seed=episode)[0]
+        assert fast.game.observer == fast.agent  # only the learner's buffers are kept
         terminated = False
         while not terminated:
             np.testing.assert_array_equal(obs_f, obs_s)

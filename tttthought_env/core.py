@@ -207,7 +207,7 @@ def rules_for(config: Config) -> Rules:
 
 _VIEW_SLOTS = frozenset(
     ("board_view", "_board_mv", "_obs_mv", "_obs_pairs", "_mask_mv", "obs", "store_mask", "_obs_both_mv",
-     "_mask_both_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
+     "_mask_both_mv", "_move_obs", "_observer_mask_mv", "_obs_init_mv", "_mask_init_mv", "_zero_board_mv",
      "_no_thoughts_mv")
 )
 
@@ -217,7 +217,8 @@ class Game:
 
     Per player ``p`` (0 = X, 1 = O) the game keeps an observation buffer and a store-legality mask that
     every transition updates in place, so reading the observation or mask costs one copy.
-    Store entries are coded ``+p -> p``, ``-p -> N + p``, ``#m -> 2N + m``.
+    :meth:`observe_only` restricts that upkeep to one player (the Gymnasium env's learner: nobody reads
+    the built-in opponent's). Store entries are coded ``+p -> p``, ``-p -> N + p``, ``#m -> 2N + m``.
     """
 
     __slots__ = (
@@ -232,6 +233,7 @@ class Game:
         "_mask_mv",
         "_max_thoughts",
         "_memory_size",
+        "_move_obs",
         "_neg_off",
         "_no_thoughts_mv",
         "_obs_both",
@@ -243,6 +245,7 @@ class Game:
         "_obs_pairs",
         "_obs_pos",
         "_obs_thoughts_left",
+        "_observer_mask_mv",
         "_persist_turn",
         "_prop_off",
         "_thought_start",
@@ -256,6 +259,7 @@ class Game:
         "n",
         "neg_bits",
         "obs",
+        "observer",
         "occupied",
         "pos_bits",
         "prop_state",
@@ -296,6 +300,7 @@ class Game:
         self._mask_init_mv = memoryview(mask_init)
         self._zero_board_mv = memoryview(np.zeros(n, dtype=np.int8))
         self._no_thoughts_mv = memoryview(self._zero_mask)[n:]
+        self.observer = -1  # both players' observations and masks are kept (see observe_only)
         self._bind_views()
         self._thought_start = n
         self._win_table = rules.win_table
@@ -326,6 +331,27 @@ class Game:
         # (own, opponent's) observation per mover: a move writes its mark into both.
         self._obs_pairs = ((self._obs_mv[0], self._obs_mv[1]), (self._obs_mv[1], self._obs_mv[0]))
         self._mask_mv = (memoryview(self.store_mask[0]), memoryview(self.store_mask[1]))
+        observer = self.observer
+        if observer >= 0:
+            # One observer: per mover, the one observation cell a move sets (its own plane, or the
+            # opponent plane at offset N), and the one mask whose move block loses the cell.
+            own = self._obs_mv[observer]
+            self._move_obs = ((own, 0), (own, self.n)) if observer == 0 else ((own, self.n), (own, 0))
+            self._observer_mask_mv = self._mask_mv[observer]
+        else:
+            self._move_obs = self._observer_mask_mv = None
+
+    def observe_only(self, player: int | None) -> None:
+        """Keep only ``player``'s observation and mask up to date from now on (``None``: both, the default).
+
+        A move then costs two buffer writes fewer. The other player's buffers go stale, and
+        :meth:`observation` refuses to read them; call it with ``None`` (or :meth:`reset`, which starts
+        both from the templates) before that player's view is wanted again.
+        """
+        if player is not None and player not in (0, 1):
+            raise ValueError(f"player must be 0, 1 or None, got {player!r}")
+        self.observer = -1 if player is None else player
+        self._bind_views()
 
     # ------------------------------------------------------------------ state
     def _empty_stores(self) -> None:
@@ -412,6 +438,8 @@ class Game:
         p = self.to_move if player is None else player
         if self.winner != WINNER_NONE or p != self.to_move:
             return self._zero_mask.copy()
+        if 0 <= self.observer != p:
+            raise ValueError(f"player {p}'s mask is not kept: observe_only({self.observer}) is on")
         mask = self.store_mask[p].copy()
         if self.thoughts_left[p] <= 0:
             memoryview(mask)[self._thought_start:] = self._no_thoughts_mv  # a memcpy; a numpy fill costs more
@@ -530,14 +558,19 @@ class Game:
         mine = marks[p] = marks[p] | bit
         occupied = self.occupied = self.occupied | bit
         self._board_mv[cell] = p + 1
-        own_obs, other_obs = self._obs_pairs[p]
-        own_obs[cell] = 1.0
-        other_obs[self.n + cell] = 1.0
-        mask_0, mask_1 = self._mask_mv
-        mask_0[cell] = mask_1[cell] = False
+        if self.observer < 0:
+            own_obs, other_obs = self._obs_pairs[p]
+            own_obs[cell] = 1.0
+            other_obs[self.n + cell] = 1.0
+            mask_0, mask_1 = self._mask_mv
+            mask_0[cell] = mask_1[cell] = False
+        else:
+            view, offset = self._move_obs[p]
+            view[offset + cell] = 1.0
+            self._observer_mask_mv[cell] = False
         if self.thoughts_left[p] != self._max_thoughts:  # p thought this turn: its turn state resets
             self.thoughts_left[p] = self._max_thoughts
-            own_obs[self._obs_thoughts_left] = 1.0
+            self._obs_mv[p][self._obs_thoughts_left] = 1.0
             if self._persist_turn and self.stores[p]:
                 self.clear_store(p)
         win_table = self._win_table
@@ -563,7 +596,10 @@ class Game:
 
     def observation(self, player: int | None = None) -> np.ndarray:
         """A fresh float32 copy of the observation of ``player`` (default: the player to move)."""
-        return self.obs[self.to_move if player is None else player].copy()
+        p = self.to_move if player is None else player
+        if 0 <= self.observer != p:
+            raise ValueError(f"player {p}'s observation is not kept: observe_only({self.observer}) is on")
+        return self.obs[p].copy()
 
     def store_string(self, player: int) -> str:
         return " ".join(f"{sign}{arg}" for sign, arg in self.store_entries(player))

@@ -232,6 +232,8 @@ class ThoughtTicTacToeEnv(gym.Env):
         game.reset()
         setting = self.agent_player_setting
         agent = self.agent = int(rng.integers(2)) if setting == "random" else (0 if setting == "X" else 1)
+        if game.observer != agent:
+            game.observe_only(agent)  # nobody reads the opponent's observation or mask: the core skips them
         self.thoughts_this_episode = 0
         self.last_opponent_move = None
         if self.shaping is not None:

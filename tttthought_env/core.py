@@ -344,11 +344,11 @@ class Game:
     def observe_only(self, player: int | None) -> None:
         """Keep only ``player``'s observation and mask up to date from now on (``None``: both, the default).
 
-        A move then costs two buffer writes fewer. The other player's buffers go stale, and
-        :meth:`observation` refuses to read them; call it with ``None`` (or :meth:`reset`, which starts
-        both from the templates) before that player's view is wanted again.
+        A move then costs two buffer writes fewer. The other player's buffers go stale, so
+        :meth:`observation` and :meth:`legal_mask` refuse to read them. To read them again, call
+        ``observe_only(None)`` and then :meth:`reset`, which restarts both from the templates.
         """
-        if player is not None and player not in (0, 1):
+        if player is not None and (isinstance(player, bool) or player not in (0, 1)):
             raise ValueError(f"player must be 0, 1 or None, got {player!r}")
         self.observer = -1 if player is None else player
         self._bind_views()

@@ -240,16 +240,11 @@ class ThoughtTicTacToeEnv(gym.Env):
             self.shaping.reset_state()
         if agent == 1:
             self._opponent_move()
-        # As in step: the learner's store mask while it is to move with thoughts left, else the core's answer.
-        self._mask = mask = (game.store_mask[agent].copy()
-                             if game.winner == WINNER_NONE and game.thoughts_left[agent] > 0 else game.legal_mask(agent))
+        self._mask = mask = game.legal_mask(agent)
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
-        obs = game.obs[agent].copy()
-        if not self._flat_obs:
-            obs = {"observation": obs, "action_mask": mask.astype(np.int8)}
-        return obs, {"action_mask": mask}
+        return self._observe(), {"action_mask": mask}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if self._needs_reset:

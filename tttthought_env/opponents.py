@@ -18,6 +18,7 @@ from .solver import get_solver
 
 __all__ = [
     "OPPONENTS",
+    "BitboardOpponent",
     "EpsilonOpponent",
     "HeuristicOpponent",
     "MinimaxOpponent",
@@ -73,6 +74,20 @@ def uniform_draw(rng: np.random.Generator) -> Callable[[], float]:
     return draw
 
 
+class BitboardOpponent:
+    """Base of the built-in opponents: the bitboard path ``choices_from_marks`` and the move it implies."""
+
+    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
+        """The cells to pick among uniformly, after any draw of the opponent's own (made with ``draw``)."""
+        raise NotImplementedError
+
+    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
+                        rng: np.random.Generator) -> int:
+        """The same choice as ``self(board, rng)``, from the core's bitboards."""
+        return pick_uniform(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng, rng.random), rng)
+
+
 _CELLS_OF_BITS: dict[int, tuple[int, ...]] = {}
 
 
@@ -86,7 +101,7 @@ def cells_of(bits: int) -> tuple[int, ...]:
     return cells
 
 
-class RandomOpponent:
+class RandomOpponent(BitboardOpponent):
     """Uniform among the empty cells."""
 
     __name__ = "random_opponent"
@@ -110,17 +125,12 @@ class RandomOpponent:
             raise _no_empty_cell(board)
         return cells_of(free_mask)
 
-    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                        rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards."""
-        return pick_uniform(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng, rng.random), rng)
-
 
 #: Uniform among the empty cells: ``random_opponent(board, rng) -> cell``.
 random_opponent = RandomOpponent()
 
 
-class MinimaxOpponent:
+class MinimaxOpponent(BitboardOpponent):
     """Perfect play: uniformly random among the optimal moves of the exact solver."""
 
     #: Its choices (the optimal cells) depend on the position alone: no draw, no history.
@@ -165,13 +175,8 @@ class MinimaxOpponent:
             self._cells_by_packed[int(x_mask) | int(o_mask) << n] = cells
         return cells
 
-    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                        rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards."""
-        return pick_uniform(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng, rng.random), rng)
 
-
-class HeuristicOpponent:
+class HeuristicOpponent(BitboardOpponent):
     """Win now if possible, else block the opponent's immediate win, else a centre cell, else a corner, else random.
 
     Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``. Works on
@@ -220,9 +225,6 @@ class HeuristicOpponent:
                 o |= 1 << cell
         return self.move_from_marks(x, o, self._all_cells & ~(x | o), board, rng)
 
-    def move_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray, rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards."""
-        return pick_uniform(self.choices_from_marks(x, o, free_mask, board, rng, rng.random), rng)
 
     def choices_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray,
                            rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
@@ -243,7 +245,7 @@ class HeuristicOpponent:
         raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
 
 
-class EpsilonOpponent:
+class EpsilonOpponent(BitboardOpponent):
     """With probability ``epsilon`` a uniformly random empty cell, else the move of ``base``.
 
     Draws one ``rng.random()`` per call whatever ``epsilon`` is, so seeded runs stay comparable.
@@ -283,28 +285,17 @@ class EpsilonOpponent:
                 if not (x_mask | o_mask) >> self._n:  # masks in range, so the packed key is unambiguous
                     pair = pairs.get(x_mask | o_mask << self._n)
                     if pair is None:  # the base draws nothing, so asking it before the draw changes nothing
-                        pair = (self._empty_cells(free_mask, board),
+                        pair = (random_opponent.choices_from_marks(x_mask, o_mask, free_mask, board, rng, draw),
                                 self._base_choices(x_mask, o_mask, free_mask, board, rng, draw))
                         pairs[int(x_mask) | int(o_mask) << self._n] = pair
                     return pair[0] if draw() < self.epsilon else pair[1]
             except TypeError:
                 pass  # not ints: the base's checked path below says what is wrong
         if draw() < self.epsilon:
-            return self._empty_cells(free_mask, board)
+            return random_opponent.choices_from_marks(x_mask, o_mask, free_mask, board, rng, draw)
         if self._base_choices is None:
             return (check_opponent_move(self.base(board, rng), board, self.base),)
         return self._base_choices(x_mask, o_mask, free_mask, board, rng, draw)
-
-    @staticmethod
-    def _empty_cells(free_mask: int, board: np.ndarray) -> tuple[int, ...]:
-        if not free_mask:
-            raise _no_empty_cell(board)
-        return cells_of(free_mask)
-
-    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                        rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards."""
-        return pick_uniform(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng, rng.random), rng)
 
 
 def make_opponent(

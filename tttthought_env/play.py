@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from tttthought_env.core import WINNER_DRAW, Config, rules_for
+from tttthought_env.core import WINNER_DRAW, Config, Game, rules_for
 from tttthought_env.opponents import OPPONENTS, make_opponent
 from tttthought_env.render import render_ansi
 
@@ -246,6 +246,19 @@ def play(
             recorder = EpisodeRecorder(game, names=names, env_id=task, meta={"human": me})
             recorder.reset(seed=seed)
         say(f"\nGame {game_index + 1}: you are {'XO'[me]}" + (" and move first." if me == 0 else "."))
+
+        def act(player: int, action: int, game: Game = game, recorder: Any = recorder) -> tuple[str, int, dict]:
+            """Step ``player``'s action, record it; return its channel, argument and the player's info."""
+            agent = AGENTS[player]
+            mask = env.action_masks(agent)
+            env.step(action)
+            info = env.infos[agent]
+            if recorder is not None:
+                recorder.step(player, action, mask, env.rewards[agent], _parts(info), terminated=game.done,
+                              outcome=info.get("outcome"))
+            channel, arg = env.rules.decode[action]
+            return channel, arg, info
+
         quit_now = False
         shown = False
         while not game.done:
@@ -275,13 +288,7 @@ def play(
                 if kind == "error":
                     say(value)
                     continue
-                mask = env.action_masks(agent)
-                env.step(value)
-                channel, arg = env.rules.decode[value]
-                info = env.infos[agent]
-                if recorder is not None:
-                    recorder.step(me, value, mask, env.rewards[agent], _parts(info), terminated=game.done,
-                                  outcome=info.get("outcome"))
+                channel, arg, info = act(me, value)
                 if channel != "move":
                     extra = f"   (R(δx) {info.get('reward_shaping', 0.0):+.3f})" if shaping else ""
                     say(f"you think {channel} {arg}: your store is now {game.store_string(me) or '(empty)'}{extra}")
@@ -291,17 +298,11 @@ def play(
             else:
                 thoughts = []
                 while not game.done and game.to_move == player:
-                    mask = env.action_masks(agent)
                     if agent_player is not None:
                         action = agent_player.act(env, agent)
                     else:
                         action = int(move_fn(game.board_view, rng))
-                    env.step(action)
-                    channel, arg = env.rules.decode[action]
-                    info = env.infos[agent]
-                    if recorder is not None:
-                        recorder.step(player, action, mask, env.rewards[agent], _parts(info), terminated=game.done,
-                                      outcome=info.get("outcome"))
+                    channel, arg, _ = act(player, action)
                     if channel == "move":
                         if thoughts:
                             say(f"{opponent_name} ({'XO'[player]}) thinks: {', '.join(thoughts)}"

@@ -4,7 +4,9 @@ Importing the package registers the Gymnasium ids ``tttthought/Plain-v0``, ``Pro
 ``ProposeNegate-v0`` and ``Full-v0`` (and the same ids in PettingZoo's AEC registry).
 """
 
-from tttthought_env.core import ACTION_KINDS, CHANNELS, Config, Game, Rules
+from tttthought_env.config import CHANNELS, Config
+from tttthought_env.core import Game
+from tttthought_env.layout import ACTION_KINDS, Layout
 from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
 from tttthought_env.registration import TASKS, register_all
 
@@ -12,4 +14,4 @@ __version__ = "0.1.0"
 
 register_all()
 
-__all__ = ["ACTION_KINDS", "CHANNELS", "TASKS", "Config", "Game", "Rules", "ThoughtTicTacToeEnv", "__version__"]
+__all__ = ["ACTION_KINDS", "CHANNELS", "TASKS", "Config", "Game", "Layout", "ThoughtTicTacToeEnv", "__version__"]

@@ -12,11 +12,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
-from tttthought_env.opponents import check_opponent_move, make_opponent, uniform_draw
+from tttthought_env.config import AGENT_PLAYERS, CHANNELS, Config, EnvOptions, check_choice
+from tttthought_env.core import Game
+from tttthought_env.layout import layout_for
+from tttthought_env.opponents import make_opponent
 from tttthought_env.render import render_ansi, render_rgb
-from tttthought_env.settings import AGENT_PLAYERS, EnvOptions, check_choice, observation_space
 from tttthought_env.shaping import Shaping
+from tttthought_env.transition import OUTCOMES, STEP_KINDS, end_rewards, play_action, play_move
 
 
 class ThoughtTicTacToeEnv(gym.Env):
@@ -105,55 +107,36 @@ class ThoughtTicTacToeEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
-        self.rules = rules_for(self.config)
-        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+        self.layout = layout = layout_for(self.config)
+        self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)
         self.agent_player_setting = check_choice("agent_player", agent_player, AGENT_PLAYERS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.opponent = make_opponent(opponent, rows=rows, cols=cols, k=k, epsilon=opponent_epsilon)
-        self._opponent_choices = getattr(self.opponent, "choices_from_marks", None)
-        self._draw_rng: np.random.Generator | None = None  # the generator that self._draw draws from
-        self._draw: Callable[[], float] | None = None
         self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
-        self.thought_cost = options.thought_cost
-        self.draw_reward = options.draw_reward
-        self.illegal_action = illegal_action
-        self.obs_mode = obs_mode
         self.render_mode = render_mode
         self.shaping = None if shaping is None else Shaping(shaping, options.shaping_scale, options.shaping_gamma,
-                                                             self.rules)
-        rules = self.rules
-        self.observation_space = observation_space(rules, obs_mode)
-        self.action_space = spaces.Discrete(rules.action_size)
-        self.game = Game(rules)
+                                                             layout)
+        self.observation_space = layout.observation_space(obs_mode)
+        self.action_space = spaces.Discrete(layout.action_size)
+        self.game = Game(layout)
         self.agent = 0  # player index of the learner this episode: 0 = X, 1 = O
         self.thoughts_this_episode = 0
-        self._mask = np.zeros(rules.action_size, bool)
-        self._needs_reset = True
         self.last_opponent_move: int | None = None
+        self._mask = np.zeros(layout.action_size, bool)
+        self._needs_reset = True
         #: No episode of this configuration has more learner steps than this (N * (max_thoughts + 1)).
-        self.max_episode_steps_bound = rules.max_episode_moves_and_thoughts
-        # Read by every step: plain attributes, not lookups through rules, options or the agent setting.
-        self._n_cells = rules.n_cells
-        self._action_size = rules.action_size
-        self._full_board = rules.full_board
-        self._flat_obs = obs_mode == "flat"
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        # The draw function points into this env's generator (ctypes): copies and unpickled envs rebuild it.
-        state["_draw_rng"] = state["_draw"] = None
-        return state
+        self.max_episode_steps_bound = layout.max_episode_moves_and_thoughts
 
     # ------------------------------------------------------------- action codec
     def decode_action(self, action: int) -> tuple[str, int]:
         """``(channel, arg)`` of an action id, channel in ``"move", "propose", "negate", "forget", "marker"``."""
-        return self.rules.decode[self.rules.check_action(action)]
+        return self.layout.decode[self.layout.check_action(action)]
 
     def encode_action(self, channel: str, arg: int) -> int:
         """The action id of ``(channel, arg)``."""
-        return self.rules.encode_action(channel, arg)
+        return self.layout.encode_action(channel, arg)
 
     def action_masks(self) -> np.ndarray:
         """Bool array of length ``A``: the learner's legal actions now (all False once the game is over)."""
@@ -161,160 +144,61 @@ class ThoughtTicTacToeEnv(gym.Env):
 
     # --------------------------------------------------------------- internals
     def _observe(self) -> Any:
-        obs = self.game.obs[self.agent].copy()
-        if self._flat_obs:
+        obs = self.game.observation(self.agent)
+        if self.options.obs_mode == "flat":
             return obs
         return {"observation": obs, "action_mask": self._mask.astype(np.int8)}
 
-    def _opponent_move(self) -> int:
+    def _opponent_reply(self) -> list[float]:
+        """The opponent's move (it only moves, never thinks); the shaping it earns each player."""
         game = self.game
-        # The generator exists from reset() on; reading the attribute skips gym.Env's lazy property.
-        rng = self._np_random
-        choices = self._opponent_choices
-        if choices is not None:
-            if rng is not self._draw_rng:  # a new generator (seeded reset, or set by the user)
-                self._draw_rng, self._draw = rng, uniform_draw(rng)
-            draw = self._draw
-            # Built-in opponents read the core's bitboards directly and name the cells they pick among;
-            # the pick is pick_uniform's, with draws equal to rng.random()'s, so the board path chooses
-            # the same cell. They only name empty cells, so only a user's callable needs checking.
-            x_marks, o_marks = game.marks
-            cells = choices(x_marks, o_marks, self._full_board & ~(x_marks | o_marks), game.board_view, rng, draw)
-            cell = cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]
-        else:
-            cell = self.opponent(game.board_view, rng)
-            if not isinstance(cell, (int, np.integer)) or not 0 <= cell < game.n or game.occupied >> int(cell) & 1:
-                check_opponent_move(cell, game.board_view)
-            cell = int(cell)
-        self.last_opponent_move = cell
-        shaping = self.shaping
-        if shaping is not None:
-            shaping.before_move(game, 1 - self.agent)
-        game.move(cell)
-        return cell
-
-    def _shaped_move(self, cell: int) -> float:
-        """The learner's legal move and the opponent's reply under shaping; the learner's shaping reward."""
-        game, agent, shaping = self.game, self.agent, self.shaping
-        shaping.before_move(game, agent)
-        game.move(cell)
-        reward_shaping = shaping.after_move(game, agent, cell)[agent]
-        if game.winner == WINNER_NONE:
-            reply = self._opponent_move()
-            reward_shaping += shaping.after_move(game, 1 - agent, reply)[agent]
-        return reward_shaping
-
-    def _illegal_step(self, a: int) -> tuple[Any, float, bool, bool, dict]:
-        game, agent = self.game, self.agent
-        if self.illegal_action == "raise":
-            channel, arg = self.rules.decode[a]
-            raise ValueError(f"action {a} ({channel} {arg}) is illegal: {game.illegal_reason(a)}")
-        # A loss for the learner; the game ends where it stands.
-        game.forfeit(agent)
-        reward_shaping = self.shaping.game_over()[agent] if self.shaping is not None else 0.0
-        self._mask = mask = game.legal_mask(agent)
-        info = {"action_mask": mask, "reward_game": -1.0, "reward_shaping": reward_shaping, "reward_cost": 0.0,
-                "step_kind": "move" if a < self._n_cells else "thought", "outcome": "loss", "illegal_action": True,
-                "thoughts": self.thoughts_this_episode}
-        self._needs_reset = True
-        if self.render_mode == "human":
-            self.render()
-        return self._observe(), float(-1.0 + reward_shaping), True, False, info
+        cell = self.last_opponent_move = self.opponent.reply(game.marks[0], game.marks[1], self.np_random)
+        return play_move(game, cell, self.shaping)
 
     # ------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
-        if seed is not None:
-            super().reset(seed=seed)  # gym.Env.reset only seeds
-        rng = self._np_random
-        if rng is None:
-            rng = self.np_random  # gym.Env creates it on first access; step() then reads _np_random
+        super().reset(seed=seed)
         game = self.game
         game.reset()
         setting = self.agent_player_setting
-        agent = self.agent = int(rng.integers(2)) if setting == "random" else (0 if setting == "X" else 1)
-        if game.observer != agent:
-            game.observe_only(agent)  # nobody reads the opponent's observation or mask: the core skips them
+        self.agent = int(self.np_random.integers(2)) if setting == "random" else AGENT_PLAYERS.index(setting)
         self.thoughts_this_episode = 0
         self.last_opponent_move = None
         if self.shaping is not None:
             self.shaping.reset_state()
-        if agent == 1:
-            self._opponent_move()
-        self._mask = mask = game.legal_mask(agent)
+        if self.agent == 1:
+            self._opponent_reply()
+        self._mask = game.legal_mask(self.agent)
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
-        return self._observe(), {"action_mask": mask}
+        return self._observe(), {"action_mask": self._mask}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if self._needs_reset:
             raise RuntimeError("step() called before reset() or after the episode ended; call reset() first")
-        # An in-range Python int is the common case (SB3 and CleanRL loops pass one); anything else is checked.
-        a = action if type(action) is int and 0 <= action < self._action_size else self.rules.check_action(action)
-        game = self.game
-        if a < self._n_cells:
-            # Over already only when the opponent's opening move ended it (k=1); then every action is illegal.
-            if game.occupied >> a & 1 or game.winner != WINNER_NONE:
-                return self._illegal_step(a)
-            if self.shaping is None:
-                if game.move(a) == WINNER_NONE:
-                    choices, rng = self._opponent_choices, self._np_random
-                    if choices is None or rng is not self._draw_rng:
-                        self._opponent_move()  # a user's callable, or a generator to bind first
-                    else:  # _opponent_move's bitboard path, inlined: this is most of every step
-                        draw = self._draw
-                        x_marks, o_marks = game.marks
-                        cells = choices(x_marks, o_marks, self._full_board & ~(x_marks | o_marks), game.board_view,
-                                        rng, draw)
-                        cell = self.last_opponent_move = cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]
-                        game.move(cell)
-                reward_shaping = 0.0
-            else:
-                reward_shaping = self._shaped_move(a)
-            reward_cost = 0.0
-            step_kind = "move"
-        else:
-            if not game.is_legal(a):
-                return self._illegal_step(a)
-            shaping = self.shaping
-            if shaping is None:
-                game.think(a)
-                reward_shaping = 0.0
-            else:
-                before = shaping.view(game, self.agent) if shaping.wants_views else None
-                channel, arg, removed = game.think(a)
-                reward_shaping = shaping.thought(game, self.agent, channel, arg, removed, before)
-            self.thoughts_this_episode += 1
-            reward_cost = -self.thought_cost
-            step_kind = "thought"
-        agent = self.agent
-        if game.winner == WINNER_NONE:
-            # The learner is to move (after the reply, or still thinking): its legal actions are the core's
-            # store mask, less the thought blocks once its thoughts are spent (legal_mask does that).
-            self._mask = mask = (game.store_mask[agent].copy() if game.thoughts_left[agent] > 0
-                                 else game.legal_mask(agent))
-            info = {"action_mask": mask, "reward_game": 0.0, "reward_shaping": reward_shaping,
-                    "reward_cost": reward_cost, "step_kind": step_kind}
-            reward = reward_shaping + reward_cost
-            terminated = False
-        else:
-            self._mask = mask = game.legal_mask(agent)  # all False
-            winner = game.winner
-            if winner == WINNER_DRAW:
-                reward_game, outcome = self.draw_reward, "draw"
-            else:
-                reward_game, outcome = (1.0, "win") if winner == agent else (-1.0, "loss")
-            info = {"action_mask": mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
-                    "reward_cost": reward_cost, "step_kind": step_kind, "outcome": outcome,
-                    "thoughts": self.thoughts_this_episode}
-            reward = reward_game + reward_shaping + reward_cost
-            terminated = self._needs_reset = True
+        game, agent = self.game, self.agent
+        step = play_action(game, agent, self.layout.check_action(action), self.shaping, self.options)
+        reward_shaping, reward_cost = step.shaping[agent], step.cost[agent]
+        if STEP_KINDS[step.kind] == "move" and not game.done:
+            reward_shaping += self._opponent_reply()[agent]
+        if not step.illegal:
+            self.thoughts_this_episode += step.kind
+        self._mask = game.legal_mask(agent)
+        info: dict[str, Any] = {"action_mask": self._mask, "reward_game": 0.0, "reward_shaping": reward_shaping,
+                                "reward_cost": reward_cost, "step_kind": STEP_KINDS[step.kind]}
+        if step.illegal:
+            info["illegal_action"] = True
+        if game.done:
+            outcomes, rewards = end_rewards(game, self.options.draw_reward)
+            info.update(reward_game=rewards[agent], outcome=OUTCOMES[outcomes[agent]],
+                        thoughts=self.thoughts_this_episode)
+            self._needs_reset = True
         if self.render_mode == "human":
             self.render()
-        obs = game.obs[agent].copy()
-        if not self._flat_obs:
-            obs = {"observation": obs, "action_mask": mask.astype(np.int8)}
-        return obs, reward, terminated, False, info  # every part is a Python float already
+        # Summed in this order, always: the rewards stay the same floats, signed zeros included.
+        reward = info["reward_game"] + reward_shaping + reward_cost if game.done else reward_shaping + reward_cost
+        return self._observe(), reward, game.done, False, info
 
     def render(self) -> Any:
         if self.render_mode is None:

@@ -14,10 +14,12 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 from pettingzoo.utils.env_logger import EnvLogger
 
-from tttthought_env.core import CHANNELS, WINNER_DRAW, WINNER_NONE, Config, Game, rules_for
+from tttthought_env.config import CHANNELS, Config, EnvOptions
+from tttthought_env.core import Game
+from tttthought_env.layout import layout_for
 from tttthought_env.render import render_ansi, render_rgb
-from tttthought_env.settings import EnvOptions, observation_space
 from tttthought_env.shaping import Shaping
+from tttthought_env.transition import OUTCOMES, STEP_KINDS, end_rewards, play_action
 
 AGENTS: tuple[str, str] = ("player_0", "player_1")
 
@@ -115,25 +117,20 @@ class raw_env(AECEnv):
     ) -> None:
         super().__init__()
         self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
-        self.rules = rules = rules_for(self.config)
-        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+        self.layout = layout = layout_for(self.config)
+        self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.thought_cost = options.thought_cost
-        self.draw_reward = options.draw_reward
         self.shaping = None if shaping is None else Shaping(shaping, options.shaping_scale, options.shaping_gamma,
-                                                             rules)
-        self.illegal_action = illegal_action
-        self.obs_mode = obs_mode
+                                                             layout)
         self.render_mode = render_mode
-
         self.possible_agents = list(AGENTS)
         self.agents = list(AGENTS)
-        obs_space = observation_space(rules, obs_mode)
+        obs_space = layout.observation_space(obs_mode)
         self.observation_spaces = {agent: obs_space for agent in AGENTS}
-        self.action_spaces = {agent: spaces.Discrete(rules.action_size) for agent in AGENTS}
-        self.game = Game(rules)
+        self.action_spaces = {agent: spaces.Discrete(layout.action_size) for agent in AGENTS}
+        self.game = Game(layout)
         self._thoughts = [0, 0]
         self._seed_rng(None)
         self._init_episode_dicts()
@@ -156,11 +153,11 @@ class raw_env(AECEnv):
 
     def decode_action(self, action: int) -> tuple[str, int]:
         """``(channel, arg)`` of an action id."""
-        return self.rules.decode[self.rules.check_action(action)]
+        return self.layout.decode[self.layout.check_action(action)]
 
     def encode_action(self, channel: str, arg: int) -> int:
         """The action id of ``(channel, arg)``."""
-        return self.rules.encode_action(channel, arg)
+        return self.layout.encode_action(channel, arg)
 
     def action_masks(self, agent: str | None = None) -> np.ndarray:
         """Bool legal-action mask of ``agent`` (default: the agent to act); all False for others."""
@@ -182,25 +179,10 @@ class raw_env(AECEnv):
 
     def observe(self, agent: str) -> Any:
         player = AGENTS.index(agent)
-        obs = self.game.obs[player].copy()
-        if self.obs_mode == "flat":
+        obs = self.game.observation(player)
+        if self.options.obs_mode == "flat":
             return obs
         return {"observation": obs, "action_mask": self.game.legal_mask(player).astype(np.int8)}
-
-    def _end_game(self, infos: list[dict]) -> None:
-        game = self.game
-        for player, agent in enumerate(AGENTS):
-            if game.winner == WINNER_DRAW:
-                reward, outcome = self.draw_reward, "draw"
-            elif game.winner == player:
-                reward, outcome = 1.0, "win"
-            else:
-                reward, outcome = -1.0, "loss"
-            self.rewards[agent] += reward
-            infos[player]["reward_game"] = reward
-            infos[player]["outcome"] = outcome
-            infos[player]["thoughts"] = self._thoughts[player]
-            self.terminations[agent] = True
 
     # ---------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
@@ -219,54 +201,30 @@ class raw_env(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        rules = self.rules
-        a = rules.check_action(action)
         game = self.game
         player = game.to_move
-        shaping = self.shaping
-        legal = game.is_legal(a)
-        if not legal and self.illegal_action == "raise":
-            # Before anything changes: a refused action leaves rewards (what last() reports) as they were.
-            channel, arg = rules.decode[a]
-            raise ValueError(f"action {a} ({channel} {arg}) of {agent} is illegal: {game.illegal_reason(a)}")
+        # A refused action (illegal_action="raise") raises before anything changes, rewards included.
+        step = play_action(game, player, self.layout.check_action(action), self.shaping, self.options, actor=agent)
+        if not step.illegal:
+            self._thoughts[player] += step.kind
         self._cumulative_rewards[agent] = 0.0
-        for name in AGENTS:
-            self.rewards[name] = 0.0
-        infos = [{"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0},
-                 {"reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0}]
-        if not legal:
-            game.forfeit(player)
+        infos: list[dict[str, Any]] = [{"reward_game": 0.0, "reward_shaping": step.shaping[p],
+                                        "reward_cost": step.cost[p]} for p in (0, 1)]
+        infos[player]["step_kind"] = STEP_KINDS[step.kind]
+        if step.illegal:
             infos[player]["illegal_action"] = True
-            infos[player]["step_kind"] = "move" if a < game.n else "thought"
-            if shaping is not None:
-                for p, value in enumerate(shaping.game_over()):
-                    infos[p]["reward_shaping"] = value
-                    self.rewards[AGENTS[p]] += value
-            self._end_game(infos)
-        elif a >= game.n:
-            before = shaping.view(game, player) if shaping is not None and shaping.wants_views else None
-            channel, arg, removed = game.think(a)
-            self._thoughts[player] += 1
-            infos[player]["step_kind"] = "thought"
-            infos[player]["reward_cost"] = -self.thought_cost
-            self.rewards[agent] = -self.thought_cost
-            if shaping is not None:
-                value = shaping.thought(game, player, channel, arg, removed, before)
-                infos[player]["reward_shaping"] = value
-                self.rewards[agent] += value
+        game_rewards = [0.0, 0.0]
+        if game.done:
+            outcomes, game_rewards = end_rewards(game, self.options.draw_reward)
+            for p, name in enumerate(AGENTS):
+                infos[p].update(reward_game=game_rewards[p], outcome=OUTCOMES[outcomes[p]], thoughts=self._thoughts[p])
+                self.terminations[name] = True
         else:
-            if shaping is not None:
-                shaping.before_move(game, player)
-            game.move(a)
-            infos[player]["step_kind"] = "move"
-            if shaping is not None:
-                for p, value in enumerate(shaping.after_move(game, player, a)):
-                    infos[p]["reward_shaping"] = value
-                    self.rewards[AGENTS[p]] += value
-            if game.winner != WINNER_NONE:
-                self._end_game(infos)
-            else:
-                self.agent_selection = AGENTS[game.to_move]
+            self.agent_selection = AGENTS[game.to_move]
+        for p, name in enumerate(AGENTS):
+            # Summed in this order, always: the rewards stay the same floats, signed zeros included.
+            reward = step.cost[p] + step.shaping[p] if self.shaping is not None else step.cost[p]
+            self.rewards[name] = reward + game_rewards[p] if game.done else reward
         self.infos = {AGENTS[0]: infos[0], AGENTS[1]: infos[1]}
         self._accumulate_rewards()
         if self.render_mode == "human":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tttthought_env.core import Config, rules_for
+from tttthought_env.config import Config
+from tttthought_env.layout import layout_for
 
 #: Settings of each registered task (everything else takes the env's defaults).
 #: The Gymnasium ids train against minimax mixed with 50% uniformly random moves.
@@ -20,8 +21,7 @@ GYMNASIUM_DEFAULTS: dict[str, Any] = {"opponent": "minimax", "opponent_epsilon":
 
 def max_episode_steps(settings: dict[str, Any]) -> int:
     """``N * (max_thoughts + 1)``: no episode of these settings is longer."""
-    keys = ("rows", "cols", "k", "channels", "max_thoughts", "memory_size", "num_markers", "persist")
-    return rules_for(Config(**{key: settings[key] for key in keys if key in settings})).max_episode_moves_and_thoughts
+    return layout_for(Config.from_settings(settings)).max_episode_moves_and_thoughts
 
 
 def register_all() -> None:

@@ -85,11 +85,12 @@ def render_rgb(game: Game) -> np.ndarray:
         canvas[top + min(r * CELL, board_h - 1), left:left + board_w] = GRID
     for c in range(cols + 1):
         canvas[top:top + board_h, left + min(c * CELL, board_w - 1)] = GRID
+    board = game.board
     for cell in range(n):
         r, c = divmod(cell, cols)
-        if game.board[cell] == 1:
+        if board[cell] == 1:
             _draw_x(canvas, top + r * CELL, left + c * CELL, CELL)
-        elif game.board[cell] == 2:
+        elif board[cell] == 2:
             _draw_o(canvas, top + r * CELL, left + c * CELL, CELL)
     store_left = left + board_w + 2 * PAD + 6
     for player in (0, 1):
@@ -99,15 +100,12 @@ def render_rgb(game: Game) -> np.ndarray:
         canvas[store_top:store_top + mini_h, store_left - 6:store_left - 2] = stripe
         for cell in range(n):
             r, c = divmod(cell, cols)
-            state = game.prop_state[player][cell]
-            colour = ASSERTED if state == 1 else NEGATED if state == -1 else EMPTY_MINI
+            asserted, negated = game.pos[player] >> cell & 1, game.neg[player] >> cell & 1
+            colour = ASSERTED if asserted else NEGATED if negated else EMPTY_MINI
             y, x = store_top + r * MINI, store_left + c * MINI
             canvas[y + 1:y + MINI - 1, x + 1:x + MINI - 1] = colour
         if marker_h:
-            counts = [0] * cfg.num_markers
-            for code in game.stores[player]:
-                if code >= 2 * n:
-                    counts[code - 2 * n] += 1
+            counts = [game.stores[player].count(2 * n + m) for m in range(cfg.num_markers)]
             bar_w = max(mini_w // max(cfg.num_markers, 1), 1)
             for m, count in enumerate(counts):
                 filled = min(count, 6)

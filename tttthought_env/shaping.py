@@ -1,20 +1,33 @@
-"""R(δx): rewards for thoughts, shared by the Gymnasium and PettingZoo adapters.
+"""R(δx) over one game: follows the game's events and pays the judgements of :mod:`tttthought_env.rewards`.
 
-A :class:`Shaping` object follows one game and turns its events (a thought, a move) into shaping
-rewards per player. Variants: ``"oracle"``, ``"potential"``, ``"prediction"`` or a user callable;
-see docs/shaping.md for what each rewards and when the potential-based guarantee holds.
+The env-level step (:mod:`tttthought_env.transition`) calls :meth:`Shaping.thought` after each thought
+and :meth:`Shaping.before_move` / :meth:`Shaping.after_move` around each move; each returns the shaping
+earned per player. Variants: ``"oracle"``, ``"potential"``, ``"prediction"`` or a user callable; see
+docs/shaping.md for what each rewards and when the potential-based guarantee holds.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import NamedTuple
+from numbers import Real
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from tttthought_env.core import Game, Rules, check_real
+from tttthought_env.core import Game
+from tttthought_env.layout import Layout
+from tttthought_env.rewards import (
+    SHAPING_KINDS,
+    int_popcount,
+    oracle_reward,
+    potential,
+    prediction_reward,
+    store_balance,
+    thought_is_correct,
+)
 
-SHAPING_KINDS: tuple[str, ...] = ("oracle", "potential", "prediction")
+__all__ = ["SHAPING_KINDS", "Shaping", "ShapingFn", "ThoughtView"]
 
 
 class ThoughtView(NamedTuple):
@@ -28,55 +41,60 @@ class ThoughtView(NamedTuple):
 ShapingFn = Callable[[ThoughtView, tuple, ThoughtView], float]
 
 
-def validate_shaping(shaping: object, shaping_scale: object, shaping_gamma: object) -> tuple:
-    """Check the shaping arguments; return ``(shaping, scale, gamma)``."""
-    if shaping is not None and not callable(shaping) and shaping not in SHAPING_KINDS:
-        raise ValueError(f"shaping must be None, one of {SHAPING_KINDS} or a callable, got {shaping!r}")
-    scale = check_real("shaping_scale", shaping_scale, 0.0, None)
-    gamma = check_real("shaping_gamma", shaping_gamma, 0.0, 1.0)
-    return shaping, scale, gamma
+def _view(game: Game, player: int) -> ThoughtView:
+    return ThoughtView(game.board, game.store_entries(player), game.to_move)
+
+
+def _checked(shaping: ShapingFn, value: object) -> float:
+    """A callable's reward as a float, or a ``TypeError``/``ValueError`` naming the callable."""
+    name = getattr(shaping, "__name__", repr(shaping))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        raise TypeError(f"shaping callable {name!r} must return a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"shaping callable {name!r} must return a finite number, got {value!r}")
+    return float(value)
 
 
 class Shaping:
-    """Shaping rewards for both players of one game.
+    """Shaping rewards for both players of one game, as two-item lists ``[for X, for O]``."""
 
-    The adapters call :meth:`reset` with the game, :meth:`thought` after each thought and
-    :meth:`before_move`/:meth:`after_move` around each move; each call returns the shaping earned
-    per player as a two-item list ``[for X, for O]`` (the same list object, overwritten each call).
-    """
-
-    def __init__(self, kind: str | ShapingFn, scale: float, gamma: float, rules: Rules) -> None:
+    def __init__(self, kind: str | ShapingFn, scale: float, gamma: float, layout: Layout) -> None:
         self.kind = kind
         self.scale = scale
         self.gamma = gamma
-        self.n = rules.n_cells
-        self.all_cells = rules.full_board
-        self.solver = None
+        self.n = layout.n_cells
+        self.all_cells = layout.all_cells
+        self.solver: Any = None
         if kind in ("oracle", "potential"):
             from tttthought_env.solver import get_solver  # solver tables only when a variant needs them
 
-            cfg = rules.config
+            cfg = layout.config
             self.solver = get_solver(cfg.rows, cfg.cols, cfg.k)
         self.reset_state()
-        self._out = [0.0, 0.0]
 
     def reset_state(self) -> None:
         self.phi = [0.0, 0.0]  # potential at each player's last decision point
-        # For "prediction": each player's +p / -p bits when it last moved, or None before its first move.
-        self.predicted: list = [None, None]
+        # For "prediction": each player's (+p, -p) bits when it last moved, or None before its first move.
+        self.predicted: list[tuple[int, int] | None] = [None, None]
 
-    # ------------------------------------------------------------------ helpers
     def optimal_bits(self, game: Game) -> int:
         """Bitmask of the optimal moves for the player to move (exact solver)."""
-        return self.solver.optimal_bits_from_marks(game.marks[0], game.marks[1])
+        return int(self.solver.optimal_bits_from_marks(game.marks[0], game.marks[1]))
 
     def potential(self, game: Game, player: int) -> float:
-        """Φ = α·(correct − incorrect entries)/N of ``player``'s store, judged against the current position."""
-        optimal = self.optimal_bits(game)
-        pos, neg = game.pos_bits[player], game.neg_bits[player]
-        correct = (pos & optimal).bit_count() + (neg & ~optimal & self.all_cells).bit_count()
-        incorrect = (pos & ~optimal & self.all_cells).bit_count() + (neg & optimal).bit_count()
-        return self.scale * (correct - incorrect) / self.n
+        """Φ of ``player``'s store, judged against the current position."""
+        balance = store_balance(game.pos[player], game.neg[player], self.optimal_bits(game), self.all_cells,
+                                int_popcount)
+        return potential(balance, self.scale, self.n)
+
+    @property
+    def wants_views(self) -> bool:
+        """A callable sees the position before the thought, which the env must capture first."""
+        return callable(self.kind)
+
+    def view(self, game: Game, player: int) -> ThoughtView:
+        return _view(game, player)
 
     # ------------------------------------------------------------------- events
     def thought(self, game: Game, player: int, channel: str, arg: int, removed_code: int,
@@ -86,15 +104,10 @@ class Shaping:
         if kind == "oracle":
             if channel == "marker":
                 return 0.0
-            in_optimal = bool(self.optimal_bits(game) >> arg & 1)
-            if channel == "propose":
-                return self.scale if in_optimal else -self.scale
-            if channel == "negate":
-                return -self.scale if in_optimal else self.scale
-            # forget: rewarded for removing an incorrect entry (+p with p not optimal, -p with p optimal)
-            removed_positive = removed_code < self.n
-            incorrect = (not in_optimal) if removed_positive else in_optimal
-            return self.scale if incorrect else -self.scale
+            # What the thought claims about arg: forget claims the opposite of the entry it removed.
+            asserts_absent = channel == "negate" or (channel == "forget" and removed_code < self.n)
+            return float(oracle_reward(thought_is_correct(self.optimal_bits(game), 1 << arg, asserts_absent),
+                                       self.scale))
         if kind == "potential":
             phi_after = self.potential(game, player)
             reward = self.gamma * phi_after - self.phi[player]
@@ -102,51 +115,35 @@ class Shaping:
             return reward
         if kind == "prediction":
             return 0.0
-        after = ThoughtView(game.board_view, game.store_entries(player), game.to_move)
-        return float(kind(before, (channel, arg), after))
+        assert callable(kind)
+        return _checked(kind, kind(before, (channel, arg), _view(game, player)))
 
     def before_move(self, game: Game, player: int) -> None:
         if self.kind == "prediction":
             # Judged on the store as it was when the player moved, before a persist="turn" clear.
-            self.predicted[player] = (game.pos_bits[player], game.neg_bits[player])
+            self.predicted[player] = (game.pos[player], game.neg[player])
 
-    def after_move(self, game: Game, player: int, cell: int) -> list:
+    def after_move(self, game: Game, player: int, cell: int) -> list[float]:
         """Shaping per player ``[X, O]`` earned through ``player``'s move to ``cell``."""
-        out = self._out
-        out[0] = out[1] = 0.0
-        kind = self.kind
+        out = [0.0, 0.0]
         other = 1 - player
-        if kind == "prediction":
+        if self.kind == "prediction":
             predicted = self.predicted[other]
             if predicted is not None:
-                if predicted[0] >> cell & 1:
-                    out[other] = self.scale
-                elif predicted[1] >> cell & 1:
-                    out[other] = -self.scale
-        elif kind == "potential":
+                out[other] = prediction_reward(predicted[0], predicted[1], 1 << cell, self.scale)
+        elif self.kind == "potential":
             if game.done:
-                # Φ = 0 at the end: both players' pending transitions end here.
-                out[0], out[1] = -self.phi[0], -self.phi[1]
-                self.phi[0] = self.phi[1] = 0.0
-            else:
-                # The other player reaches its next decision point: its move-to-move transition closes.
-                phi_after = self.potential(game, other)
-                out[other] = self.gamma * phi_after - self.phi[other]
-                self.phi[other] = phi_after
+                return self.game_over()  # Φ = 0 at the end: both players' pending transitions close
+            # The other player reaches its next decision point: its move-to-move transition closes.
+            phi_after = self.potential(game, other)
+            out[other] = self.gamma * phi_after - self.phi[other]
+            self.phi[other] = phi_after
         return out
 
-    def game_over(self) -> list:
-        """Shaping per player when the game ends without a move (an illegal action under ``"lose"``)."""
-        out = self._out
-        out[0] = out[1] = 0.0
+    def game_over(self) -> list[float]:
+        """Shaping per player when the game ends (Φ = 0 at the end of ``"potential"``)."""
+        out = [0.0, 0.0]
         if self.kind == "potential":
-            out[0], out[1] = -self.phi[0], -self.phi[1]
-            self.phi[0] = self.phi[1] = 0.0
+            out = [-self.phi[0], -self.phi[1]]
+            self.phi = [0.0, 0.0]
         return out
-
-    def view(self, game: Game, player: int) -> ThoughtView:
-        return ThoughtView(game.board_view, game.store_entries(player), game.to_move)
-
-    @property
-    def wants_views(self) -> bool:
-        return callable(self.kind)

@@ -1,0 +1,94 @@
+"""The env-level step around the rules, written once for the Gymnasium, PettingZoo and vector envs.
+
+The rules (:mod:`tttthought_env.core`) say what an action does to a game; this module says what an
+env makes of it: an illegal action is a loss or an error, the game reward of an outcome, the
+outcome's name. The vector env applies the same functions to arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tttthought_env.config import EnvOptions
+    from tttthought_env.core import Game
+    from tttthought_env.shaping import Shaping
+
+#: ``winner`` codes of a game: still running, X (player 0) won, O (player 1) won, a draw.
+WINNER_NONE, WINNER_X, WINNER_O, WINNER_DRAW = -1, 0, 1, 2
+#: ``info["outcome"]`` names, indexed by the outcome code (the vector env's ``infos["outcome"]``).
+OUTCOMES: tuple[str, ...] = ("win", "draw", "loss")
+#: ``info["step_kind"]`` names, indexed by the step-kind code (the vector env's ``infos["step_kind"]``).
+STEP_KINDS: tuple[str, ...] = ("move", "thought")
+
+
+def outcome_code(winner: Any, player: Any) -> Any:
+    """Index into :data:`OUTCOMES` of a finished game for ``player``: 0 win, 1 draw, 2 loss.
+
+    Arithmetic only, so it runs on Python ints and on integer arrays alike.
+    """
+    is_draw = 1 * (winner == WINNER_DRAW)
+    is_win = 1 * (winner == player)
+    return is_draw + 2 * (1 - is_draw - is_win)
+
+
+def game_reward(outcome: int, draw_reward: float) -> float:
+    """The game reward of an outcome code: ``+1`` win, ``draw_reward`` draw, ``-1`` loss."""
+    return (1.0, draw_reward, -1.0)[outcome]
+
+
+@dataclass
+class Transition:
+    """What one action did, per player ``[X, O]``: the shaping and cost rewards, the kind, legality."""
+
+    kind: int  # index into STEP_KINDS
+    shaping: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    cost: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    illegal: bool = False
+
+
+def play_move(game: Game, cell: int, shaping: Shaping | None) -> list[float]:
+    """The player to move marks ``cell`` (legal); the shaping it earns each player."""
+    if shaping is None:
+        game.move(cell)
+        return [0.0, 0.0]
+    player = game.to_move
+    shaping.before_move(game, player)
+    game.move(cell)
+    return shaping.after_move(game, player, cell)
+
+
+def play_action(game: Game, player: int, action: int, shaping: Shaping | None, options: EnvOptions,
+                actor: str = "") -> Transition:
+    """One action of ``player``, as every env sees it.
+
+    An illegal action (any action once the game is over) is a ``ValueError`` under
+    ``illegal_action="raise"`` (the game unchanged), else a loss for ``player`` where the game stands.
+    ``actor`` names the player in that error.
+    """
+    kind = 0 if action < game.n else 1
+    if not game.is_legal(action, player):
+        if options.illegal_action == "raise":
+            channel, arg = game.layout.decode[action]
+            of = f" of {actor}" if actor else ""
+            raise ValueError(f"action {action} ({channel} {arg}){of} is illegal: {game.illegal_reason(action)}")
+        game.forfeit(player)
+        return Transition(kind, shaping.game_over() if shaping is not None else [0.0, 0.0], illegal=True)
+    if kind == 0:
+        return Transition(kind, play_move(game, action, shaping))
+    step = Transition(kind)
+    step.cost[player] = -options.thought_cost
+    if shaping is None:
+        game.think(action)
+        return step
+    before = shaping.view(game, player) if shaping.wants_views else None
+    channel, arg, removed = game.think(action)
+    step.shaping[player] = shaping.thought(game, player, channel, arg, removed, before)
+    return step
+
+
+def end_rewards(game: Game, draw_reward: float) -> tuple[list[int], list[float]]:
+    """Outcome codes and game rewards ``[X, O]`` of a finished game."""
+    outcomes = [outcome_code(game.winner, player) for player in (0, 1)]
+    return outcomes, [game_reward(code, draw_reward) for code in outcomes]

@@ -17,8 +17,9 @@ from tttthought_env.opponents import (
     MinimaxOpponent,
     check_opponent_move,
     make_opponent,
+    RandomOpponent,
+    marks_of,
     random_opponent,
-    uniform_draw,
 )
 from tttthought_env.solver import SolverLimitError, get_solver
 
@@ -173,7 +174,7 @@ def test_epsilon_zero_and_half():
 
 def test_make_opponent_names_and_wrapping():
     assert OPPONENTS == ("random", "minimax", "heuristic")
-    assert make_opponent("random", rows=3, cols=3, k=3) is random_opponent
+    assert isinstance(make_opponent("random", rows=3, cols=3, k=3), RandomOpponent)
     assert isinstance(make_opponent("minimax", rows=3, cols=3, k=3), MinimaxOpponent)
     assert isinstance(make_opponent("heuristic", rows=4, cols=4, k=3), HeuristicOpponent)
     wrapped = make_opponent("minimax", rows=3, cols=3, k=3, epsilon=0.25)
@@ -183,8 +184,8 @@ def test_make_opponent_names_and_wrapping():
     def mine(board, rng):
         return int(np.flatnonzero(board == 0)[-1])
 
-    assert make_opponent(mine, rows=3, cols=3, k=3) is mine
-    assert make_opponent(mine, rows=3, cols=3, k=3, epsilon=1).base is mine
+    assert make_opponent(mine, rows=3, cols=3, k=3).fn is mine  # wrapped in a CallableOpponent
+    assert make_opponent(mine, rows=3, cols=3, k=3, epsilon=1).base.fn is mine
 
 
 @pytest.mark.parametrize(
@@ -284,8 +285,8 @@ def test_opponents_refuse_a_full_board():
         rng = np.random.default_rng(0)
         with pytest.raises(ValueError):
             opponent(full, rng)
-        with pytest.raises(ValueError):  # the bitboard path too, cached or not
-            opponent.choices_from_marks(x, o, 0, full, rng, rng.random)
+        with pytest.raises(ValueError):  # the bitmask path too
+            opponent.reply(x, o, rng) if opponent.n_cells else opponent.reply_on(x, o, 9, rng)
 
 
 def test_check_opponent_move():
@@ -313,82 +314,31 @@ def test_check_opponent_move():
 
 @pytest.mark.parametrize("name", ["random", "minimax", "heuristic"])
 @pytest.mark.parametrize("epsilon", [0.0, 0.5])
-def test_bitboard_fast_path_chooses_what_the_board_path_chooses(name, epsilon):
-    """The Gymnasium env calls ``move_from_marks``; PettingZoo users call the opponent on a board."""
-    from tttthought_env.core import Config, Game, rules_for
-
+def test_reply_chooses_what_the_board_path_chooses(name, epsilon):
+    """The envs call ``reply(x, o, rng)``; PettingZoo users call the opponent on a board: same cell, same draws."""
     opponent = make_opponent(name, rows=3, cols=3, k=3, epsilon=epsilon)
-    game = Game(rules_for(Config(channels=())))
     rng = np.random.default_rng(7)
     for _ in range(60):
-        game.reset()
-        while not game.done:
-            free = game.rules.full_board & ~game.occupied
+        board = np.zeros(9, np.int8)
+        for ply in range(9):
+            if winner_of(board, 3, 3, 3) != WINNER_NONE:
+                break
+            view = board.copy()
+            view.flags.writeable = False
             state = rng.bit_generator.state
-            by_board = opponent(game.board_view, rng)
+            by_board = opponent(view, rng)
+            after_board = rng.bit_generator.state
             rng.bit_generator.state = state
-            by_marks = opponent.move_from_marks(game.marks[0], game.marks[1], free, game.board_view, rng)
-            assert by_marks == by_board
-            # The env's path: the choices with uniform_draw's numbers, then its own inlined pick.
-            rng.bit_generator.state = state
-            draw = uniform_draw(rng)
-            cells = opponent.choices_from_marks(game.marks[0], game.marks[1], free, game.board_view, rng, draw)
-            assert cells == tuple(sorted(set(cells))) and all(game.board[c] == 0 for c in cells)
-            assert (cells[0] if len(cells) == 1 else cells[int(draw() * len(cells))]) == by_board
-            assert rng.bit_generator.state == state_after(opponent, game, state)
-            game.move(by_board if rng.random() < 0.5 else int(rng.choice(np.flatnonzero(game.board == 0))))
+            by_marks = opponent.reply(*marks_of(view), rng)
+            assert by_marks == by_board and rng.bit_generator.state == after_board
+            board[by_board if rng.random() < 0.5 else int(rng.choice(np.flatnonzero(board == 0)))] = ply % 2 + 1
 
 
-def state_after(opponent, game, state: dict) -> dict:
-    """The generator's state after the board path of ``opponent`` moved from ``state``."""
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state
-    opponent(game.board_view, rng)
-    return rng.bit_generator.state
-
-
-@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937,
-                                           np.random.Philox, np.random.SFC64])
-def test_uniform_draw_gives_the_numbers_of_rng_random(bit_generator):
-    ours, reference = np.random.Generator(bit_generator(11)), np.random.Generator(bit_generator(11))
-    draw = uniform_draw(ours)
-    got, want = [], []
-    for i in range(2000):  # interleaved with other kinds of draws on the same generator
-        if i % 7 == 3:
-            got.append(float(ours.integers(1000)))
-            want.append(float(reference.integers(1000)))
-        else:
-            got.append(draw())
-            want.append(reference.random())
-    assert got == want
-    np.testing.assert_array_equal(ours.random(5), reference.random(5))  # and both streams are at one place
-
-
-def test_uniform_draw_keeps_its_generator_alive_and_falls_back():
-    import gc
-
-    draw = uniform_draw(np.random.default_rng(3))  # nobody else holds this generator
-    gc.collect()
-    reference = np.random.default_rng(3)
-    assert [draw() for _ in range(100)] == [reference.random() for _ in range(100)]
-
-    class NotNumpy:
-        def random(self) -> float:
-            return 0.25
-
-    assert uniform_draw(NotNumpy())() == 0.25
-
-
-def test_epsilon_over_a_callable_checks_its_moves_on_the_bitboard_path():
-    from tttthought_env.core import Config, Game, rules_for
-
+def test_epsilon_over_a_callable_checks_its_moves_on_the_bitmask_path():
     def occupied_corner(board, rng):
         return 0
 
     opponent = make_opponent(occupied_corner, rows=3, cols=3, k=3, epsilon=1e-9)
-    game = Game(rules_for(Config(channels=())))
-    game.move(0)
     rng = np.random.default_rng(0)
-    free = game.rules.full_board & ~game.occupied
     with pytest.raises(ValueError, match="opponent 'occupied_corner' returned cell 0, which is occupied"):
-        opponent.choices_from_marks(game.marks[0], game.marks[1], free, game.board_view, rng, rng.random)
+        opponent.reply(1, 0, rng)  # X on cell 0

@@ -285,7 +285,7 @@ def test_state_fits_in_64_bytes_per_game() -> None:
     full = make_vector_env("tttthought/Full-v0", 1000)
     assert full.state_nbytes_per_game() <= 64 and full.state_nbytes_per_game() == 22
     full.reset(seed=0)
-    total = sum(v.nbytes for v in full._state.values())
+    total = sum(v.nbytes for v in full._state.arrays().values())
     assert total == 1000 * full.state_nbytes_per_game()
     assert make_vector_env("tttthought/Plain-v0", 10).state_nbytes_per_game() <= full.state_nbytes_per_game()
 
@@ -322,13 +322,13 @@ def test_illegal_action_raise_matches_single_env_message() -> None:
     single.reset(seed=0)
     vec.step(np.array([4, 4]))
     single.step(4)
-    before = {key: value.copy() for key, value in vec._state.items()}
+    before = {key: value.copy() for key, value in vec._state.arrays().items()}
     with pytest.raises(ValueError) as single_err:
         single.step(4)
     with pytest.raises(ValueError, match="of env 1 is illegal") as vec_err:
         vec.step(np.array([0, 4]))
     assert str(single_err.value).split(": ", 1)[1] == str(vec_err.value).split(": ", 1)[1]
-    for key, value in vec._state.items():  # nothing moved
+    for key, value in vec._state.arrays().items():  # nothing moved
         np.testing.assert_array_equal(value, before[key])
 
 

@@ -18,7 +18,7 @@ from tttthought_env.layout import layout_for
 from tttthought_env.opponents import make_opponent
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.shaping import Shaping
-from tttthought_env.transition import OUTCOMES, STEP_KINDS, end_rewards, play_action, play_move
+from tttthought_env.transition import MOVE, OUTCOMES, STEP_KINDS, end_rewards, play_action, play_move
 
 
 class ThoughtTicTacToeEnv(gym.Env):
@@ -180,7 +180,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         game, agent = self.game, self.agent
         step = play_action(game, agent, self.layout.check_action(action), self.shaping, self.options)
         reward_shaping, reward_cost = step.shaping[agent], step.cost[agent]
-        if STEP_KINDS[step.kind] == "move" and not game.done:
+        if step.kind == MOVE and not game.done:
             reward_shaping += self._opponent_reply()[agent]
         if not step.illegal:
             self.thoughts_this_episode += step.kind

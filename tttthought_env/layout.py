@@ -54,6 +54,8 @@ class Layout:
     n_cells: int = field(init=False)
     #: ``{channel: (first action id, block width)}`` for every block present.
     blocks: dict[str, tuple[int, int]] = field(init=False)
+    #: ``(channel, first action id)`` of each thought block present, in block order.
+    thought_offsets: tuple[tuple[str, int], ...] = field(init=False)
     action_size: int = field(init=False)
     #: ``decode[a] = (channel, arg)`` for every action id.
     decode: tuple[tuple[str, int], ...] = field(init=False)
@@ -61,6 +63,8 @@ class Layout:
     line_masks: tuple[int, ...] = field(init=False)
     lines_through: tuple[tuple[int, ...], ...] = field(init=False)
     all_cells: int = field(init=False)  # (1 << N) - 1
+    #: The store's capacity (``memory_size``, ``N`` when None).
+    memory_size: int = field(init=False)
     # Observation: 4 planes of N cells, then marker counts, thoughts left, entries.
     marker_slots: int = field(init=False)
     obs_size: int = field(init=False)
@@ -76,11 +80,13 @@ class Layout:
         values = {
             "n_cells": n,
             "blocks": blocks,
+            "thought_offsets": tuple((channel, start) for channel, (start, _) in blocks.items() if channel != "move"),
             "action_size": sum(width for _, width in blocks.values()),
             "decode": tuple((channel, i) for channel, (_, width) in blocks.items() for i in range(width)),
             "line_masks": masks,
             "lines_through": tuple(tuple(m for m in masks if m >> c & 1) for c in range(n)),
             "all_cells": (1 << n) - 1,
+            "memory_size": n if cfg.memory_size is None else cfg.memory_size,
             "marker_slots": marker_slots,
             "obs_size": 4 * n + marker_slots + 2,
             # With no channel on there are no thoughts, whatever max_thoughts says.
@@ -119,7 +125,10 @@ class Layout:
 
     def has_line(self, marks: int, cell: int) -> bool:
         """Whether ``marks`` holds a winning line through ``cell``."""
-        return any(marks & line == line for line in self.lines_through[cell])
+        for line in self.lines_through[cell]:  # a loop with an early exit: any() of a generator costs twice
+            if marks & line == line:
+                return True
+        return False
 
     def observation_space(self, obs_mode: str) -> spaces.Space:
         """The float32 vector, or ``{"observation", "action_mask"}`` (int8) for ``obs_mode="dict"``."""

@@ -1,15 +1,26 @@
-"""Built-in opponents: callables ``(board, rng) -> cell`` that only move, never think.
+"""Built-in opponents: they only move, never think. Each rule is written once, as a function of the position.
 
-``board`` is the read-only int8 board (0 empty, 1 X, 2 O, row-major) and ``rng`` a ``numpy.random.Generator``.
-They also serve as PettingZoo policies and are all picklable. The Gymnasium env uses their bitboard path,
-``choices_from_marks``, which names the cells to pick among; both paths draw the same numbers.
+A rule is a *candidate function*: from the X and O bitmasks of a position (bit ``c`` set iff that player
+holds cell ``c``) it returns the bitmask of the cells the opponent picks among. It uses only
+``& | ~ ^ << >> + - *`` and comparisons (a choice is a multiplication by a boolean, never an ``if``), so
+the same function runs on Python ints (the single env, one game) and on integer arrays of NumPy or
+PyTorch (the vector env, a batch of games).
+
+The single env's pick among the candidates draws one ``rng.random()`` ``u`` (none when there is only one
+candidate) and takes the ``floor(u * count)``-th candidate in increasing cell order; an epsilon-mixed
+opponent first draws one ``rng.random()`` coin: below ``epsilon`` it picks among all free cells.
+
+Every opponent object has two entry points that choose the same cell with the same draws:
+``opponent(board, rng)`` (``board`` the read-only int8 board, 0 empty, 1 X, 2 O, row-major; PettingZoo
+policies and ``tttthought play`` call it) and ``opponent.reply(x, o, rng)`` (from bitmasks; the envs call
+it). All built-in opponents are picklable.
 """
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -18,76 +29,118 @@ from .solver import get_solver
 
 __all__ = [
     "OPPONENTS",
-    "BitboardOpponent",
+    "CallableOpponent",
     "EpsilonOpponent",
     "HeuristicOpponent",
+    "HeuristicTables",
     "MinimaxOpponent",
     "Opponent",
     "RandomOpponent",
+    "board_of",
     "cells_of",
     "check_opponent_move",
+    "completing_cells",
+    "epsilon_candidates",
+    "heuristic_candidates",
+    "heuristic_rule",
+    "heuristic_tables",
     "make_opponent",
+    "marks_of",
+    "pick_from_bits",
     "pick_uniform",
+    "random_candidates",
     "random_opponent",
-    "uniform_draw",
 ]
 
-#: An opponent: ``(board, rng) -> cell`` on an unfinished board with at least one empty cell.
-Opponent = Callable[[np.ndarray, np.random.Generator], int]
 #: Names :func:`make_opponent` accepts.
 OPPONENTS: tuple[str, ...] = ("random", "minimax", "heuristic")
 
-
-def _no_empty_cell(board: np.ndarray) -> ValueError:
-    return ValueError(f"the opponent was asked to move on a full board {np.asarray(board).tolist()}")
-
-
-def pick_uniform(cells: tuple[int, ...] | np.ndarray, rng: np.random.Generator) -> int:
-    """A uniform choice among ``cells``, with one ``rng.random()`` draw (no draw for a single cell).
-
-    ``rng.random()`` costs a fraction of ``rng.integers``; every opponent picks through here, so the
-    board path and the bitboard path of an opponent draw the same numbers and choose the same cell.
-    """
-    if len(cells) == 1:
-        return int(cells[0])
-    return int(cells[int(rng.random() * len(cells))])
+#: A user's opponent: ``(board, rng) -> cell``.
+PolicyFn = Callable[[np.ndarray, np.random.Generator], int]
 
 
-def uniform_draw(rng: np.random.Generator) -> Callable[[], float]:
-    """A function that returns what ``rng.random()`` would, drawing from ``rng``'s own stream.
-
-    It calls the bit generator's ``next_double``, the function ``Generator.random`` applies per
-    number, through numpy's documented ctypes interface, skipping the argument parsing and the lock:
-    about half the cost per call, and the same numbers for every numpy bit generator. Like any
-    unlocked draw, it must not race with another thread drawing from ``rng``. Falls back to
-    ``rng.random`` for anything that is not a numpy ``Generator``.
-    """
-    try:
-        interface = rng.bit_generator.ctypes
-        address = ctypes.cast(interface.next_double, ctypes.c_void_p).value
-    except AttributeError:
-        return rng.random
-    # PYFUNCTYPE keeps the GIL: releasing it around a call this short costs more than the call.
-    next_double = ctypes.PYFUNCTYPE(ctypes.c_double, ctypes.c_void_p)(address)
-    draw = partial(next_double, interface.state_address)
-    draw.bit_generator = rng.bit_generator  # the state the address points into lives as long as draw
-    return draw
+# ============================================================================ candidate functions
+# Each takes and returns bitmasks: Python ints, or integer arrays of one dtype (then every constant must
+# fit that dtype, see heuristic_tables(word_bits=...)).
 
 
-class BitboardOpponent:
-    """Base of the built-in opponents: the bitboard path ``choices_from_marks`` and the move it implies."""
-
-    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
-        """The cells to pick among uniformly, after any draw of the opponent's own (made with ``draw``)."""
-        raise NotImplementedError
-
-    def move_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                        rng: np.random.Generator) -> int:
-        """The same choice as ``self(board, rng)``, from the core's bitboards."""
-        return pick_uniform(self.choices_from_marks(x_mask, o_mask, free_mask, board, rng, rng.random), rng)
+def random_candidates(x: Any, o: Any, all_cells: int) -> Any:
+    """The free cells (the random opponent's candidates); ``all_cells`` is ``(1 << N) - 1``."""
+    return all_cells & ~(x | o)
 
 
+def epsilon_candidates(free: Any, base: Any, take_free: Any) -> Any:
+    """The epsilon mix: ``free`` where the coin ``take_free`` (``u_coin < epsilon``) came up, else ``base``."""
+    return free * take_free + base * (take_free ^ True)
+
+
+def completing_cells(mine: Any, theirs: Any, line_masks: tuple[int, ...]) -> Any:
+    """Cells where ``mine`` would complete a winning line: the line's only cell not ``mine``, none ``theirs``."""
+    cells = mine & 0  # a zero of the type of the masks
+    for line in line_masks:
+        rest = line & ~mine
+        # rest & (rest - 1) clears the lowest set bit: zero iff rest has at most one cell
+        one_missing = (rest != 0) & ((rest & (rest - 1)) == 0) & ((line & theirs) == 0)
+        cells = cells | rest * one_missing
+    return cells
+
+
+@dataclass(frozen=True)
+class HeuristicTables:
+    """The constants of the heuristic for one board, as bitmasks (Python ints, or signed to a word size)."""
+
+    line_masks: tuple[int, ...]
+    centre: int  # the central cell(s): one per odd dimension, two per even one
+    corners: int
+    all_cells: int
+
+
+def _signed(value: int, bits: int | None) -> int:
+    """``value`` (an unsigned bit pattern) as the signed ``bits``-bit integer with the same bits (None: as is)."""
+    if bits is None or not value >> (bits - 1) & 1:
+        return value
+    return value - (1 << bits)
+
+
+def heuristic_tables(rows: int, cols: int, k: int, word_bits: int | None = None) -> HeuristicTables:
+    """:class:`HeuristicTables` of a board; ``word_bits`` (e.g. 64 for int64 arrays) makes every mask fit
+    a signed word of that size, so that the candidate functions can run on arrays of that dtype."""
+    n = rows * cols
+    mid_rows = sorted({(rows - 1) // 2, rows // 2})
+    mid_cols = sorted({(cols - 1) // 2, cols // 2})
+    centre = sum(1 << (r * cols + c) for r in mid_rows for c in mid_cols)
+    corners = sum(1 << c for c in {0, cols - 1, n - cols, n - 1})
+    lines = tuple(_signed(sum(1 << c for c in line), word_bits) for line in winning_lines(rows, cols, k))
+    return HeuristicTables(lines, _signed(centre, word_bits), _signed(corners, word_bits),
+                           _signed((1 << n) - 1, word_bits))
+
+
+def heuristic_rule(mover: Any, other: Any, tables: HeuristicTables) -> Any:
+    """The heuristic's candidates for the player ``mover`` to move: its winning cells, else the cells
+    blocking ``other``'s immediate win, else the free centre cells, else the free corners, else every
+    free cell (0 only on a full board)."""
+    free = tables.all_cells & ~(mover | other)
+    candidates = completing_cells(mover, other, tables.line_masks)
+    # "else": each later rule counts only where every earlier one found nothing
+    candidates = candidates + completing_cells(other, mover, tables.line_masks) * (candidates == 0)
+    candidates = candidates + (tables.centre & free) * (candidates == 0)
+    candidates = candidates + (tables.corners & free) * (candidates == 0)
+    return candidates + free * (candidates == 0)
+
+
+def int_popcount(bits: int) -> int:
+    return bits.bit_count()
+
+
+def heuristic_candidates(x: Any, o: Any, tables: HeuristicTables,
+                         popcount: Callable[[Any], Any] = int_popcount) -> Any:
+    """:func:`heuristic_rule` from the X and O bitmasks: X moves when both have as many marks."""
+    x_moves = popcount(x) == popcount(o)
+    o_moves = x_moves ^ True
+    return heuristic_rule(x * x_moves + o * o_moves, o * x_moves + x * o_moves, tables)
+
+
+# ============================================================================ picking and boards
 _CELLS_OF_BITS: dict[int, tuple[int, ...]] = {}
 
 
@@ -101,90 +154,136 @@ def cells_of(bits: int) -> tuple[int, ...]:
     return cells
 
 
-class RandomOpponent(BitboardOpponent):
-    """Uniform among the empty cells."""
+def pick_uniform(cells: tuple[int, ...] | np.ndarray, rng: np.random.Generator) -> int:
+    """A uniform choice among ``cells``, with one ``rng.random()`` draw (no draw for a single cell).
+
+    ``rng.random()`` costs a fraction of ``rng.integers``; every opponent picks through here, so both
+    entry points of an opponent draw the same numbers and choose the same cell.
+    """
+    if len(cells) == 1:
+        return int(cells[0])
+    return int(cells[int(rng.random() * len(cells))])
+
+
+def pick_from_bits(bits: int, rng: np.random.Generator) -> int:
+    """:func:`pick_uniform` among the cells of a candidate bitmask."""
+    return pick_uniform(cells_of(bits), rng)
+
+
+def marks_of(board: np.ndarray) -> tuple[int, int]:
+    """The X and O bitmasks of an int8 board."""
+    x = o = 0
+    for cell, mark in enumerate(np.asarray(board).tolist()):
+        if mark == X:
+            x |= 1 << cell
+        elif mark == O:
+            o |= 1 << cell
+    return x, o
+
+
+def board_of(x: int, o: int, n_cells: int) -> np.ndarray:
+    """The read-only int8 board (0 empty, 1 X, 2 O) of bitmasks ``x`` and ``o``."""
+    board = np.zeros(n_cells, np.int8)
+    for cell in range(n_cells):
+        if x >> cell & 1:
+            board[cell] = X
+        elif o >> cell & 1:
+            board[cell] = O
+    board.flags.writeable = False
+    return board
+
+
+def _no_empty_cell(board: np.ndarray) -> ValueError:
+    return ValueError(f"the opponent was asked to move on a full board {np.asarray(board).tolist()}")
+
+
+# ============================================================================ opponent objects
+class Opponent:
+    """Base of the opponents :func:`make_opponent` returns: ``self(board, rng)`` and ``self.reply(x, o, rng)``.
+
+    A built-in opponent defines :meth:`candidates`; both entry points pick among them with
+    :func:`pick_from_bits`. ``n_cells`` is the board size (None: only the board entry point works).
+    """
+
+    n_cells: int | None = None
+    #: Whether the opponent picks uniformly among :meth:`candidates` (the built-in rules do).
+    by_candidates = True
+
+    def candidates(self, x: int, o: int, n_cells: int) -> int:
+        """Bitmask of the cells to pick among; ValueError where the opponent cannot move."""
+        raise NotImplementedError
+
+    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
+        x, o = marks_of(board)
+        return pick_from_bits(self.candidates(x, o, int(np.asarray(board).size)), rng)
+
+    def reply(self, x: int, o: int, rng: np.random.Generator) -> int:
+        """The cell ``self(board, rng)`` would choose on the board of bitmasks ``x`` and ``o``, with the same draws."""
+        return self.reply_on(x, o, self._size(), rng)
+
+    def reply_on(self, x: int, o: int, n_cells: int, rng: np.random.Generator) -> int:
+        """:meth:`reply` on a board of ``n_cells`` cells."""
+        return pick_from_bits(self.candidates(x, o, n_cells), rng)
+
+    def _size(self) -> int:
+        if self.n_cells is None:
+            raise ValueError(f"{self!r} does not know its board size; build it with make_opponent(..., rows=, cols=)")
+        return self.n_cells
+
+
+class RandomOpponent(Opponent):
+    """Uniform among the empty cells. ``RandomOpponent()`` works on any board through ``__call__``."""
 
     __name__ = "random_opponent"
 
+    def __init__(self, n_cells: int | None = None) -> None:
+        self.n_cells = n_cells
+
     def __repr__(self) -> str:
-        return "random_opponent"
+        return "random_opponent" if self.n_cells is None else f"RandomOpponent(n_cells={self.n_cells})"
 
-    def __reduce__(self) -> str:
-        return "random_opponent"  # pickles as the module-level instance
+    def __reduce__(self) -> Any:
+        if self.n_cells is None:
+            return "random_opponent"  # pickles as the module-level instance
+        return (RandomOpponent, (self.n_cells,))
 
-    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
-        empty = (board == EMPTY).nonzero()[0]
-        if empty.size == 0:
-            raise _no_empty_cell(board)
-        return pick_uniform(empty, rng)
-
-    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
-        """The empty cells, from the core's bitboards; ``pick_uniform`` among them is ``self(board, rng)``."""
-        if not free_mask:
-            raise _no_empty_cell(board)
-        return cells_of(free_mask)
+    def candidates(self, x: int, o: int, n_cells: int) -> int:
+        free = random_candidates(x, o, (1 << n_cells) - 1)
+        if not free:
+            raise _no_empty_cell(board_of(x, o, n_cells))
+        return free
 
 
-#: Uniform among the empty cells: ``random_opponent(board, rng) -> cell``.
+#: Uniform among the empty cells of any board: ``random_opponent(board, rng) -> cell``.
 random_opponent = RandomOpponent()
 
 
-class MinimaxOpponent(BitboardOpponent):
-    """Perfect play: uniformly random among the optimal moves of the exact solver."""
+class MinimaxOpponent(Opponent):
+    """Perfect play: uniformly random among the optimal moves of the exact solver.
 
-    #: Its choices (the optimal cells) depend on the position alone: no draw, no history.
-    choices_by_position = True
+    No cache of its own: ``Solver.optimal_bits_from_marks`` is already one dict lookup per known position.
+    """
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.solver = get_solver(rows, cols, k)  # validates the arguments, rejects boards it cannot solve
         self.rows, self.cols, self.k = self.solver.rows, self.solver.cols, self.solver.k
-        self._n = self.rows * self.cols
-        # Optimal cells by packed position (x | o << N), filled as positions come up: one dict lookup
-        # per move. Only for boards small enough that every position fits (3**12 = 531,441 at most).
-        self._cells_by_packed: dict[int, tuple[int, ...]] = {}
-        self._cache_choices = self._n <= 12
+        self.n_cells = self.rows * self.cols
 
     def __repr__(self) -> str:
         return f"MinimaxOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
 
-    def _choose(self, bits: int, board: np.ndarray, rng: np.random.Generator) -> int:
+    def candidates(self, x: int, o: int, n_cells: int) -> int:
+        bits = self.solver.optimal_bits_from_marks(x, o)  # validates the masks
         if bits == 0:
-            raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
-        return pick_uniform(cells_of(bits), rng)
-
-    def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
-        return self._choose(self.solver.optimal_mask_bits(board), board, rng)
-
-    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
-        """The optimal cells, from the core's bitboards; ``pick_uniform`` among them is ``self(board, rng)``."""
-        n = self._n
-        try:
-            if not (x_mask | o_mask) >> n:  # masks in range, so the packed key is unambiguous
-                cells = self._cells_by_packed.get(x_mask | o_mask << n)
-                if cells is not None:
-                    return cells
-        except TypeError:
-            pass  # not ints: the solver's checked path below says what is wrong
-        bits = self.solver.optimal_bits_from_marks(x_mask, o_mask)  # validates the masks
-        if bits == 0:
-            raise ValueError(f"MinimaxOpponent was asked to move on a finished board {np.asarray(board).tolist()}")
-        cells = cells_of(bits)
-        if self._cache_choices:
-            self._cells_by_packed[int(x_mask) | int(o_mask) << n] = cells
-        return cells
+            raise ValueError(f"MinimaxOpponent was asked to move on a finished board {board_of(x, o, n_cells).tolist()}")
+        return bits
 
 
-class HeuristicOpponent(BitboardOpponent):
+class HeuristicOpponent(Opponent):
     """Win now if possible, else block the opponent's immediate win, else a centre cell, else a corner, else random.
 
-    Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``. Works on
-    bitboards: one pass over the board and one over the winning lines per call.
+    Ties (several winning, blocking, centre or corner cells) are broken uniformly with ``rng``.
     """
-
-    #: Its choices (the cells of the first rule that applies) depend on the position alone.
-    choices_by_position = True
 
     def __init__(self, rows: int = 3, cols: int = 3, k: int = 3) -> None:
         self.rows = check_int("rows", rows, 1)
@@ -192,77 +291,57 @@ class HeuristicOpponent(BitboardOpponent):
         self.k = check_int("k", k, 1)
         if self.k > max(self.rows, self.cols):
             raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
-        self.n = self.rows * self.cols
-        self._line_masks = tuple(sum(1 << c for c in line) for line in winning_lines(self.rows, self.cols, self.k))
-        # The central cell(s): one per odd dimension, two per even one.
-        mid_rows = sorted({(self.rows - 1) // 2, self.rows // 2})
-        mid_cols = sorted({(self.cols - 1) // 2, self.cols // 2})
-        self.centre_cells = tuple(r * self.cols + c for r in mid_rows for c in mid_cols)
-        self.corner_cells = tuple(sorted({0, self.cols - 1, self.n - self.cols, self.n - 1}))
-        self._centre_mask = sum(1 << c for c in self.centre_cells)
-        self._corner_mask = sum(1 << c for c in self.corner_cells)
-        self._all_cells = (1 << self.n) - 1
+        self.n_cells = self.n = self.rows * self.cols
+        self.tables = heuristic_tables(self.rows, self.cols, self.k)
+        self.centre_cells = cells_of(self.tables.centre)
+        self.corner_cells = cells_of(self.tables.corners)
 
     def __repr__(self) -> str:
         return f"HeuristicOpponent(rows={self.rows}, cols={self.cols}, k={self.k})"
 
-    def _completing(self, mine: int, theirs: int) -> int:
-        """Bitmask of the empty cells where ``mine`` would complete a line."""
-        cells = 0
-        for line in self._line_masks:
-            if not line & theirs:
-                rest = line & ~mine
-                if rest and not rest & (rest - 1):  # exactly one cell missing
-                    cells |= rest
-        return cells
+    def candidates(self, x: int, o: int, n_cells: int) -> int:
+        bits = heuristic_candidates(x, o, self.tables)
+        if not bits:
+            raise _no_empty_cell(board_of(x, o, n_cells))
+        return bits
+
+
+class CallableOpponent(Opponent):
+    """A user's callable ``(board, rng) -> cell`` as an :class:`Opponent`; its moves are checked."""
+
+    by_candidates = False
+
+    def __init__(self, fn: PolicyFn, n_cells: int | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be an opponent callable (board, rng) -> cell, got {fn!r}")
+        self.fn = fn
+        self.n_cells = n_cells
+        self.__name__ = getattr(fn, "__name__", "callable")
+
+    def __repr__(self) -> str:
+        return f"CallableOpponent({self.fn!r})"
 
     def __call__(self, board: np.ndarray, rng: np.random.Generator) -> int:
-        x = o = 0
-        for cell, mark in enumerate(board.tolist()):
-            if mark == X:
-                x |= 1 << cell
-            elif mark == O:
-                o |= 1 << cell
-        return self.move_from_marks(x, o, self._all_cells & ~(x | o), board, rng)
+        return check_opponent_move(self.fn(board, rng), board, self.fn)
+
+    def reply(self, x: int, o: int, rng: np.random.Generator) -> int:
+        return self(board_of(x, o, self._size()), rng)
 
 
-    def choices_from_marks(self, x: int, o: int, free_mask: int, board: np.ndarray,
-                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
-        """The cells of the first rule that applies; ``pick_uniform`` among them is ``self(board, rng)``."""
-        occupied = x | o
-        if occupied == self._all_cells:
-            raise _no_empty_cell(board)
-        mover, other = (x, o) if x.bit_count() == o.bit_count() else (o, x)
-        for candidates in (
-            self._completing(mover, other),  # win
-            self._completing(other, mover),  # block
-            self._centre_mask & ~occupied,
-            self._corner_mask & ~occupied,
-            self._all_cells & ~occupied,
-        ):
-            if candidates:
-                return cells_of(candidates)
-        raise AssertionError("unreachable: a board with an empty cell has a candidate")  # pragma: no cover
-
-
-class EpsilonOpponent(BitboardOpponent):
+class EpsilonOpponent(Opponent):
     """With probability ``epsilon`` a uniformly random empty cell, else the move of ``base``.
 
-    Draws one ``rng.random()`` per call whatever ``epsilon`` is, so seeded runs stay comparable.
+    Draws one ``rng.random()`` coin per call whatever ``epsilon`` is, so seeded runs stay comparable.
     """
 
-    def __init__(self, base: Opponent, epsilon: float) -> None:
+    by_candidates = False
+
+    def __init__(self, base: Opponent | PolicyFn, epsilon: float, n_cells: int | None = None) -> None:
         if not callable(base):
             raise TypeError(f"base must be an opponent callable (board, rng) -> cell, got {base!r}")
         self.base = base
         self.epsilon = check_real("epsilon", epsilon, 0, 1)
-        self._base_choices = getattr(base, "choices_from_marks", None)
-        # A base whose choices depend on the position alone (minimax, heuristic) lets both of this
-        # opponent's cell sets, (empty cells, base's choices), be kept per packed position x | o << N.
-        by_position = getattr(base, "choices_by_position", False) and self._base_choices is not None
-        self._n = base.rows * base.cols if by_position else 0
-        self._pairs: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] | None = (
-            {} if by_position and self._n <= 12 else None)
+        self.n_cells = n_cells if n_cells is not None else getattr(base, "n_cells", None)
 
     def __repr__(self) -> str:
         return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
@@ -272,45 +351,32 @@ class EpsilonOpponent(BitboardOpponent):
             return random_opponent(board, rng)
         return self.base(board, rng)
 
-    def choices_from_marks(self, x_mask: int, o_mask: int, free_mask: int, board: np.ndarray,
-                           rng: np.random.Generator, draw: Callable[[], float]) -> tuple[int, ...]:
-        """After the epsilon draw, the cells to ``pick_uniform`` among: the empty ones, or the base's choices.
-
-        A base without a bitboard path (a user's callable) is called on the board and its move checked,
-        so that this opponent, like every built-in one, only ever returns empty cells.
-        """
-        pairs = self._pairs
-        if pairs is not None:
-            try:
-                if not (x_mask | o_mask) >> self._n:  # masks in range, so the packed key is unambiguous
-                    pair = pairs.get(x_mask | o_mask << self._n)
-                    if pair is None:  # the base draws nothing, so asking it before the draw changes nothing
-                        pair = (random_opponent.choices_from_marks(x_mask, o_mask, free_mask, board, rng, draw),
-                                self._base_choices(x_mask, o_mask, free_mask, board, rng, draw))
-                        pairs[int(x_mask) | int(o_mask) << self._n] = pair
-                    return pair[0] if draw() < self.epsilon else pair[1]
-            except TypeError:
-                pass  # not ints: the base's checked path below says what is wrong
-        if draw() < self.epsilon:
-            return random_opponent.choices_from_marks(x_mask, o_mask, free_mask, board, rng, draw)
-        if self._base_choices is None:
-            return (check_opponent_move(self.base(board, rng), board, self.base),)
-        return self._base_choices(x_mask, o_mask, free_mask, board, rng, draw)
+    def reply(self, x: int, o: int, rng: np.random.Generator) -> int:
+        n_cells = self._size()
+        take_free = rng.random() < self.epsilon
+        base = self.base if isinstance(self.base, Opponent) else CallableOpponent(self.base, n_cells)
+        if not base.by_candidates:  # a user's callable (or another mix) picks its own cell
+            return random_opponent.reply_on(x, o, n_cells, rng) if take_free else base.reply(x, o, rng)
+        free = random_opponent.candidates(x, o, n_cells)
+        # The base is asked only when it is used: a minimax base refuses a finished board.
+        base_bits = 0 if take_free else base.candidates(x, o, n_cells)
+        return pick_from_bits(epsilon_candidates(free, base_bits, take_free), rng)
 
 
 def make_opponent(
-    opponent: str | Opponent, *, rows: int, cols: int, k: int, epsilon: float = 0.0
+    opponent: str | PolicyFn, *, rows: int, cols: int, k: int, epsilon: float = 0.0
 ) -> Opponent:
     """Build an opponent from a name in :data:`OPPONENTS` or a callable ``(board, rng) -> cell``.
 
     ``epsilon`` (the env's ``opponent_epsilon``) in ``[0, 1]`` mixes in uniform random moves via
-    :class:`EpsilonOpponent`. User callables are returned as they are; check their moves with
-    :func:`check_opponent_move`.
+    :class:`EpsilonOpponent`. A user callable comes back wrapped in :class:`CallableOpponent`, which
+    checks its moves with :func:`check_opponent_move`.
     """
     epsilon = check_real("opponent_epsilon", epsilon, 0, 1)
+    base: Opponent
     if isinstance(opponent, str):
         if opponent == "random":
-            base: Opponent = random_opponent
+            base = RandomOpponent(rows * cols)
         elif opponent == "minimax":
             base = MinimaxOpponent(rows, cols, k)
         elif opponent == "heuristic":
@@ -319,14 +385,16 @@ def make_opponent(
             raise ValueError(
                 f"opponent must be one of {OPPONENTS} or a callable (board, rng) -> cell, got {opponent!r}"
             )
-    elif callable(opponent):
+    elif isinstance(opponent, Opponent):
         base = opponent
+    elif callable(opponent):
+        base = CallableOpponent(opponent, rows * cols)
     else:
         raise TypeError(
             f"opponent must be one of {OPPONENTS} or a callable (board, rng) -> cell, "
             f"got {opponent!r} of type {type(opponent).__name__}"
         )
-    return EpsilonOpponent(base, epsilon) if epsilon > 0.0 else base
+    return EpsilonOpponent(base, epsilon, rows * cols) if epsilon > 0.0 else base
 
 
 def check_opponent_move(cell: object, board: np.ndarray, opponent: object = None) -> int:

@@ -93,7 +93,7 @@ class raw_env(AECEnv):
     * v0: initial release (spec v0, docs/spec.md).
     """
 
-    metadata = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,
+    metadata: dict[str, Any] = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,
                 "render_fps": 2}
 
     def __init__(
@@ -174,7 +174,7 @@ class raw_env(AECEnv):
         self._cumulative_rewards = {agent: 0.0 for agent in AGENTS}
         self.terminations = {agent: False for agent in AGENTS}
         self.truncations = {agent: False for agent in AGENTS}
-        self.infos = {agent: {} for agent in AGENTS}
+        self.infos: dict[str, dict[str, Any]] = {agent: {} for agent in AGENTS}
         self.agent_selection = AGENTS[0]
 
     def observe(self, agent: str) -> Any:

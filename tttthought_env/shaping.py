@@ -115,7 +115,7 @@ class Shaping:
             return reward
         if kind == "prediction":
             return 0.0
-        assert callable(kind)
+        assert callable(kind) and before is not None  # the env captured the view before the thought
         return _checked(kind, kind(before, (channel, arg), _view(game, player)))
 
     def before_move(self, game: Game, player: int) -> None:

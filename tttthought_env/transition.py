@@ -7,8 +7,7 @@ outcome's name. The vector env applies the same functions to arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from tttthought_env.config import EnvOptions
@@ -21,6 +20,7 @@ WINNER_NONE, WINNER_X, WINNER_O, WINNER_DRAW = -1, 0, 1, 2
 OUTCOMES: tuple[str, ...] = ("win", "draw", "loss")
 #: ``info["step_kind"]`` names, indexed by the step-kind code (the vector env's ``infos["step_kind"]``).
 STEP_KINDS: tuple[str, ...] = ("move", "thought")
+MOVE, THOUGHT = 0, 1  # step-kind codes
 
 
 def outcome_code(winner: Any, player: Any) -> Any:
@@ -38,13 +38,12 @@ def game_reward(outcome: int, draw_reward: float) -> float:
     return (1.0, draw_reward, -1.0)[outcome]
 
 
-@dataclass
-class Transition:
+class Transition(NamedTuple):
     """What one action did, per player ``[X, O]``: the shaping and cost rewards, the kind, legality."""
 
     kind: int  # index into STEP_KINDS
-    shaping: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    cost: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    shaping: list[float]
+    cost: list[float]
     illegal: bool = False
 
 
@@ -67,25 +66,25 @@ def play_action(game: Game, player: int, action: int, shaping: Shaping | None, o
     ``illegal_action="raise"`` (the game unchanged), else a loss for ``player`` where the game stands.
     ``actor`` names the player in that error.
     """
-    kind = 0 if action < game.n else 1
+    kind = MOVE if action < game.n else THOUGHT
     if not game.is_legal(action, player):
         if options.illegal_action == "raise":
             channel, arg = game.layout.decode[action]
             of = f" of {actor}" if actor else ""
             raise ValueError(f"action {action} ({channel} {arg}){of} is illegal: {game.illegal_reason(action)}")
         game.forfeit(player)
-        return Transition(kind, shaping.game_over() if shaping is not None else [0.0, 0.0], illegal=True)
-    if kind == 0:
-        return Transition(kind, play_move(game, action, shaping))
-    step = Transition(kind)
-    step.cost[player] = -options.thought_cost
+        return Transition(kind, shaping.game_over() if shaping is not None else [0.0, 0.0], [0.0, 0.0], True)
+    if kind == MOVE:
+        return Transition(kind, play_move(game, action, shaping), [0.0, 0.0])
+    cost, reward_shaping = [0.0, 0.0], [0.0, 0.0]
+    cost[player] = -options.thought_cost
     if shaping is None:
         game.think(action)
-        return step
-    before = shaping.view(game, player) if shaping.wants_views else None
-    channel, arg, removed = game.think(action)
-    step.shaping[player] = shaping.thought(game, player, channel, arg, removed, before)
-    return step
+    else:
+        before = shaping.view(game, player) if shaping.wants_views else None
+        channel, arg, removed = game.think(action)
+        reward_shaping[player] = shaping.thought(game, player, channel, arg, removed, before)
+    return Transition(kind, reward_shaping, cost)
 
 
 def end_rewards(game: Game, draw_reward: float) -> tuple[list[int], list[float]]:

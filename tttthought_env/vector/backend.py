@@ -1,4 +1,4 @@
-"""The thin array layer under :mod:`tttthought_env.vector`: one step function, NumPy or PyTorch arrays.
+"""The thin array layer under :mod:`tttthought_env.vector`: one kernel, NumPy or PyTorch arrays.
 
 The vector env's logic is written once against the Python array API (``xp``: NumPy 2 itself, or
 ``array_api_compat.torch`` for PyTorch) plus
@@ -32,13 +32,16 @@ class Backend:
         if name not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
         self.name = name
+        # Typed Any: the same attributes hold numpy or torch objects (the array API has no common stub).
+        self.xp: Any
+        self.device: Any
+        self.rng: Any
+        self.torch: Any = None
         if name == "numpy":
             if device not in (None, "cpu"):
                 raise ValueError(f"backend='numpy' runs on the CPU only; got device={device!r} (use backend='torch')")
             # NumPy 2 implements the array API in its main namespace: no compatibility layer needed.
-            xp = np
-
-            self.xp = xp
+            self.xp = np
             self.device = "cpu"
             self.is_numpy = True
             self.rng = np.random.default_rng()
@@ -47,9 +50,9 @@ class Backend:
                 import torch
             except ImportError as err:  # pragma: no cover - torch is an optional dependency
                 raise ImportError("backend='torch' needs PyTorch: pip install torch") from err
-            import array_api_compat.torch as xp
+            import array_api_compat.torch as torch_xp
 
-            self.xp = xp
+            self.xp = torch_xp
             self.torch = torch
             self.device = torch.device("cpu" if device is None else device)
             self.is_numpy = False
@@ -61,7 +64,7 @@ class Backend:
         self.float32, self.float64 = xp.float32, xp.float64
         self.uint8 = xp.uint8
         self._bit_table = self.asarray(_bit_table_u8())
-        self._byte_shifts: dict[int, Any] = {}
+        self._byte_shifts: dict[Any, Any] = {}  # by byte count, and by ("table", dtype)
 
     # ------------------------------------------------------------------ arrays
     def asarray(self, value: Any, dtype: Any = None) -> Any:

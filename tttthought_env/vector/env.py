@@ -1,0 +1,587 @@
+"""``ThoughtVectorEnv``: the Gymnasium vector env over the batched kernel, with same-step autoreset.
+
+The env validates, draws the random numbers (in a fixed order: the opponent's replies, then for games
+that ended the side and the opening move), steps :class:`~tttthought_env.vector.kernel.Kernel` and
+resets finished games as a select over the :class:`~tttthought_env.vector.state.BatchState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from tttthought_env.config import AGENT_PLAYERS, CHANNELS, Config, EnvOptions, check_choice, check_real
+from tttthought_env.layout import layout_for, winning_lines
+from tttthought_env.opponents import OPPONENTS
+from tttthought_env.transition import OUTCOMES, STEP_KINDS, WINNER_DRAW, WINNER_O, WINNER_X, outcome_code
+
+from .backend import Backend
+from .kernel import Decision, Kernel
+from .observe import Observer
+from .state import BatchState
+from .tables import SOLVER_TABLE_CELLS, Tables, build_layouts
+
+
+def _check_vectorizable(render_mode: Any, shaping: Any, opponent: Any) -> None:
+    """What the single env accepts but the vector env cannot do: rendering, a callable shaping."""
+    if render_mode is not None:
+        raise ValueError(f"the vector env does not render; got render_mode={render_mode!r} (render a single env)")
+    if callable(shaping):
+        raise ValueError(
+            "a callable shaping cannot be vectorized (it sees one game's store at a time); use "
+            "shaping='oracle', 'potential' or 'prediction' here, or the single env ThoughtTicTacToeEnv"
+        )
+    _check_opponent(opponent)
+
+
+def _check_opponent(opponent: Any) -> None:
+    if isinstance(opponent, str):
+        if opponent not in OPPONENTS:
+            raise ValueError(
+                f"opponent must be one of {OPPONENTS} or a batched callable (boards, rng) -> cells, got {opponent!r}"
+            )
+    elif not callable(opponent):
+        raise TypeError(
+            f"opponent must be one of {OPPONENTS} or a batched callable (boards, rng) -> cells, "
+            f"got {opponent!r} of type {type(opponent).__name__}"
+        )
+
+
+def _checked_num_envs(num_envs: Any) -> int:
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
+    return int(num_envs)
+
+
+def _check_episode_limit(max_episode_steps: int | None, bound: int) -> None:
+    # gymnasium.make_vec passes the registered limit. Episodes end by themselves within the bound, and
+    # the vector env does not truncate, so a smaller limit is an error rather than a silent change.
+    if max_episode_steps is not None and max_episode_steps < bound:
+        raise ValueError(
+            f"max_episode_steps must be None or >= {bound} (episodes of this "
+            f"configuration end by themselves within that many steps; the vector env never truncates), "
+            f"got {max_episode_steps!r}"
+        )
+
+
+def _no_solver_table(opponent: Any, shaping: Any, rows: int, cols: int) -> None:
+    what = "opponent='minimax'" if opponent == "minimax" else f"shaping={shaping!r}"
+    raise ValueError(
+        f"{what} in the vector env reads the solver's complete table (Solver.tables()), which exists only "
+        f"for boards of up to {SOLVER_TABLE_CELLS} cells; got {rows}x{cols} = {rows * cols} cells. Use opponent="
+        "'random' or 'heuristic' and shaping=None or 'prediction', or the single env ThoughtTicTacToeEnv"
+    )
+
+
+class ThoughtVectorEnv(VectorEnv):
+    """``num_envs`` games of the single env, stepped together as arrays.
+
+    ## Arguments
+    ``num_envs`` and every argument of :class:`~tttthought_env.gymnasium_env.ThoughtTicTacToeEnv` except
+    ``render_mode`` (which must stay None), plus ``backend="numpy"`` or ``"torch"`` and ``device`` (torch only).
+
+    * ``opponent``: ``"random"``, ``"minimax"``, ``"heuristic"`` (the single env's opponents, batched; the
+      same distribution over moves, drawn from the vector env's own generator) or a *batched* callable
+      ``(boards, rng) -> cells``: ``boards`` an int8 ``(M, N)`` array (tensor on the torch backend) of the
+      ``M`` games that need a move (0 empty, 1 X, 2 O), ``rng`` the backend's generator, ``cells`` ``M``
+      empty cells. ``opponent_epsilon`` mixes uniform random moves in per game.
+    * ``"minimax"`` and ``shaping="oracle"``/``"potential"`` read the solver's complete table
+      (:meth:`Solver.tables`); boards over 12 cells have none, and the constructor raises ``ValueError``.
+    * ``shaping`` must be ``None``, ``"oracle"``, ``"potential"`` or ``"prediction"``: a callable shaping sees
+      one game's store at a time and cannot be vectorized (``ValueError``; use the single env for it).
+
+    ## Step
+    ``step(actions)`` takes ``num_envs`` action ids and returns ``(obs, rewards, terminations, truncations,
+    infos)``: float32 observations ``(num_envs, obs_size)`` (or the dict of the single env's
+    ``obs_mode="dict"``), float64 rewards, bool terminations, all-False truncations (every episode ends by
+    itself), as numpy arrays or tensors of the backend. Every call returns new arrays. ``infos``:
+
+    * ``"action_mask"`` bool ``(num_envs, A)``: legal actions for the returned observation
+      (after an autoreset, those of the new episode); :meth:`action_masks` returns the same.
+    * ``"reward_game"``, ``"reward_shaping"``, ``"reward_cost"`` float64: the step's reward split, every game.
+    * ``"step_kind"`` int8: index into :data:`STEP_KINDS` (``0`` move, ``1`` thought), every game.
+    * ``"illegal_action"`` bool with mask ``"_illegal_action"``: where the action was illegal (``"lose"``).
+    * ``"outcome"`` int8 (index into :data:`OUTCOMES`, ``-1`` elsewhere) and ``"thoughts"`` (the episode's
+      thought count, ``0`` elsewhere), with masks ``"_outcome"``, ``"_thoughts"``: where the episode ended.
+    * ``"final_obs"`` (same layout as the observations) with mask ``"_final_obs"``: the terminal
+      observation where the episode ended; the other rows are unspecified.
+
+    :meth:`info_at` turns row ``i`` back into the single env's ``info`` dict; :meth:`sample_actions` draws a
+    uniformly random legal action per game.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int,
+        rows: int = 3,
+        cols: int = 3,
+        k: int = 3,
+        channels: tuple[str, ...] = CHANNELS,
+        max_thoughts: int = 3,
+        memory_size: int | None = None,
+        num_markers: int = 2,
+        persist: str = "game",
+        opponent: str | Callable[..., Any] = "random",
+        opponent_epsilon: float = 0.0,
+        agent_player: str = "X",
+        illegal_action: str = "lose",
+        thought_cost: float = 0.0,
+        draw_reward: float = 0.0,
+        shaping: Any = None,
+        shaping_scale: float = 0.1,
+        shaping_gamma: float = 1.0,
+        obs_mode: str = "flat",
+        render_mode: str | None = None,
+        backend: str = "numpy",
+        device: Any = None,
+        max_episode_steps: int | None = None,
+    ) -> None:
+        self.num_envs = _checked_num_envs(num_envs)
+        self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.layout = layout = layout_for(cfg)
+        self.rules = layout  # the name of the same object before the layout had its own module
+        _check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
+        check_choice("agent_player", agent_player, AGENT_PLAYERS)
+        options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
+                                            shaping_gamma, obs_mode)
+        _check_vectorizable(render_mode, shaping, opponent)
+        self.thought_cost, self.draw_reward = options.thought_cost, options.draw_reward
+        self.shaping_scale, self.shaping_gamma = options.shaping_scale, options.shaping_gamma
+        self.shaping = shaping
+        self.opponent_epsilon = check_real("opponent_epsilon", opponent_epsilon, 0, 1)
+        self.opponent = opponent
+        self.opponent_name = opponent if isinstance(opponent, str) else getattr(opponent, "__name__", "callable")
+        self.agent_player_setting = agent_player
+        self.illegal_action = illegal_action
+        self.obs_mode = obs_mode
+        self.render_mode = None
+        self.backend = Backend(backend, device)
+        self.device = self.backend.device
+        n = layout.n_cells
+        self._opponent_draws = not callable(opponent) or self.opponent_epsilon > 0.0
+        needs_solver = opponent == "minimax" or shaping in ("oracle", "potential")
+        if needs_solver and n > SOLVER_TABLE_CELLS:
+            _no_solver_table(opponent, shaping, rows, cols)
+        self.lay = lay = build_layouts(cfg, layout)
+        tables = Tables(cfg, layout, lay, self.backend, opponent=opponent, needs_solver=needs_solver,
+                        draw_reward=self.draw_reward)
+        self.kernel = Kernel(self.backend, lay, tables, opponent=opponent, epsilon=self.opponent_epsilon,
+                             persist=cfg.persist, reset_can_end=agent_player != "X" and (cfg.k == 1 or n == 1))
+        self.observer = Observer(self.kernel, layout)
+        self._build_templates()
+
+        self.single_observation_space = layout.observation_space(obs_mode)
+        self.single_action_space = spaces.Discrete(layout.action_size)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._state: BatchState | None = None
+        self._mask: Any = None
+        self._needs_reset = True
+        #: Torch backend: check that action ids are in range (one device-to-host sync per step). Set False
+        #: to step without any sync, e.g. inside a CUDA graph; ids out of range then give undefined results.
+        self.check_actions = True
+
+    # ================================================================ state
+    def _fresh_state(self, count: int) -> BatchState:
+        be, lay = self.backend, self.lay
+        xp = be.xp
+
+        def dtype(np_dtype: Any) -> Any:
+            return getattr(xp, np.dtype(np_dtype).name)
+
+        board = dtype(lay.board_np)
+        st = BatchState(me=be.zeros((count,), board), opp=be.zeros((count,), board), agent=be.zeros((count,), be.int8))
+        if not lay.thinking:
+            return st
+        packed = lay.packed
+        return st.replace(
+            pos=be.zeros((count,), board),
+            neg=be.zeros((count,), board),
+            store=be.zeros((count,), dtype(lay.store_np)) if packed else be.full((count, lay.memory), -1,
+                                                                                  dtype(lay.store_np)),
+            slen=be.zeros((count,), dtype(lay.len_np)),
+            mcount=(be.zeros((count,) if packed else (count, lay.markers), dtype(lay.mcount_np))
+                    if lay.markers else None),
+            tleft=be.full((count,), lay.max_thoughts, dtype(lay.tleft_np)),
+            thoughts=be.zeros((count,), dtype(lay.count_np)),
+        )
+
+    def state_nbytes_per_game(self) -> int:
+        """Bytes of state one game holds (bitboards, store, counters); observations and masks are outputs."""
+        st = self._state or self._fresh_state(1)
+        total = 0
+        for value in st.arrays().values():
+            per_row = 1
+            for dim in value.shape[1:]:
+                per_row *= int(dim)
+            total += per_row * (value.element_size() if hasattr(value, "element_size") else value.itemsize)
+        return total
+
+    def _reset_rows(self, st: BatchState, rows: Any) -> tuple[BatchState, Any]:
+        """``st`` with the games where ``rows`` (bool) started afresh: side drawn, the opponent's opening move made.
+
+        Also returns each game's opening *variant* (0: the learner plays X; ``1 + c``: it plays O and the
+        opponent opened on cell ``c``), which picks the new episode's first observation and mask from
+        the templates; None when the learner always plays X.
+        """
+        be, k = self.backend, self.kernel
+        xp = be.xp
+        B = self.num_envs
+        setting = self.agent_player_setting
+        rm8 = k.ones_where(rows, be.int8)
+        if setting == "X":
+            agent = st.agent & ~rm8
+        elif setting == "O":
+            agent = st.agent | (rm8 & 1)
+        else:
+            drawn = xp.astype(be.uniform(B) < 0.5, be.int8)
+            agent = (st.agent & ~rm8) | (drawn & rm8)
+        keep = ~k.ones_where(rows, k.bb)
+        opp = st.opp & keep
+        variant = None
+        if setting != "X":
+            first = rows & (agent == 1)
+            u = be.uniform(B) if self._opponent_draws else be.zeros((B,), be.float32)
+            zero = xp.zeros_like(opp)
+            cells = xp.astype(k.opponent_cells(zero, zero, agent, first, u), xp.int32)
+            opp = opp | (be.take(k.t.cell_bit, cells) & k.ones_where(first, k.bb))
+            variant = (cells + 1) & k.ones_where(first, xp.int32)
+        st = st.replace(agent=agent, me=st.me & keep, opp=opp)
+        if self.lay.thinking:
+            st = k.clear_stores(st, rows)
+            rt = k.ones_where(rows, st.tleft.dtype)
+            st = st.replace(tleft=(st.tleft & ~rt) | (rt & self.lay.max_thoughts),
+                            thoughts=st.thoughts & ~k.ones_where(rows, st.thoughts.dtype))
+        return st, variant
+
+    def _build_templates(self) -> None:
+        """First observation and mask of a new episode, per opening variant (see :meth:`_reset_rows`)."""
+        be, lay = self.backend, self.lay
+        n = lay.n
+        agent = np.zeros(n + 1, np.int8)
+        agent[1:] = 1
+        opp = np.array([0] + [lay.bit(c) for c in range(n)], np.int64).astype(lay.board_np)
+        st = self._fresh_state(n + 1).replace(agent=be.asarray(agent), opp=be.asarray(opp))
+        self._tmpl_obs = self.observer.obs(st)
+        self._tmpl_mask = self.observer.mask(st)
+
+    # ================================================================ API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset every game (or, with ``options={"reset_mask": bool array}``, those games); seed the generators.
+
+        Returns the observations and ``{"action_mask": ...}``.
+        """
+        super().reset(seed=seed)
+        be = self.backend
+        if seed is not None:
+            be.seed(seed)
+        B = self.num_envs
+        rows = None
+        if options and "reset_mask" in options:
+            if self._needs_reset:
+                raise RuntimeError("reset(options={'reset_mask': ...}) needs a full reset() first")
+            rows = be.asarray(options["reset_mask"], be.bool)
+            if tuple(rows.shape) != (B,):
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({B},), got {tuple(rows.shape)}")
+        state = self._state
+        if rows is None or state is None:
+            state = self._fresh_state(B)
+            rows = be.full((B,), True, be.bool)
+        self._state, _ = self._reset_rows(state, rows)
+        self._needs_reset = False
+        obs = self.observer.obs(self._state)
+        self._mask = self.observer.mask(self._state)
+        return self._format_obs(obs, self._mask), {"action_mask": self._mask}
+
+    def compile(self, **kwargs: Any) -> ThoughtVectorEnv:
+        """Torch backend: ``torch.compile`` :meth:`step` and :meth:`sample_actions` (fuses the array operations).
+
+        ``kwargs`` go to ``torch.compile``. The first call compiles (tens of seconds); returns ``self``.
+        """
+        if self.backend.is_numpy:
+            raise ValueError("compile() needs backend='torch'")
+        import torch
+
+        if callable(self.opponent):  # user code stays plain Python (dynamo would rewrite its numpy calls)
+            self.opponent = self.kernel.opponent = torch.compiler.disable(self.opponent)
+        self.step = torch.compile(self.step, **kwargs)  # type: ignore[method-assign]
+        self.sample_actions = torch.compile(self.sample_actions, **kwargs)  # type: ignore[method-assign]
+        return self
+
+    def action_masks(self) -> Any:
+        """Bool ``(num_envs, A)``: legal actions of each game now (sb3-contrib's MaskablePPO reads it)."""
+        if self._mask is None:
+            raise RuntimeError("action_masks() called before reset()")
+        return self._mask
+
+    def agent_players(self) -> Any:
+        """int8 ``(num_envs,)``: the learner's side in each game now (0 = X, 1 = O)."""
+        return self._current().agent
+
+    def sample_actions(self) -> Any:
+        """One uniformly random legal action per game (action 0 where none is legal), from the env's generator.
+
+        Drawn from the bitboards, without touching the ``(num_envs, A)`` mask: the batched
+        ``action_space.sample(mask)`` of random rollouts and of the benchmarks.
+        """
+        if self._needs_reset:
+            raise RuntimeError("sample_actions() called before reset()")
+        return self.observer.sample(self._current(), self.backend.uniform(self.num_envs))
+
+    def _current(self) -> BatchState:
+        if self._state is None:
+            raise RuntimeError("the vector env has no state before reset()")
+        return self._state
+
+    def _check_actions(self, actions: Any) -> Any:
+        be = self.backend
+        xp = be.xp
+        A = self.lay.actions
+        try:
+            a = be.asarray(actions)
+        except Exception as err:
+            raise TypeError(f"actions must be an int array of shape ({self.num_envs},), got {actions!r}") from err
+        if tuple(a.shape) != (self.num_envs,):
+            raise ValueError(f"actions must have shape ({self.num_envs},), got shape {tuple(a.shape)}")
+        if be.is_numpy:
+            return self._checked_numpy_actions(a, A)
+        if a.dtype not in (xp.int8, xp.int16, xp.int32, xp.int64, xp.uint8):
+            raise TypeError(f"actions must be integers in [0, {A}), got dtype {a.dtype}")
+        if not self.check_actions:  # no device-to-host sync (CUDA graphs); out-of-range ids are then undefined
+            return xp.astype(a, xp.int64)
+        bad = (a < 0) | (a >= A)
+        if be.item_any(bad):
+            raise ValueError(f"actions must be ints in [0, {A}), got {int(a[be.nonzero(bad)[0]])}")
+        return xp.astype(a, xp.int64)
+
+    @staticmethod
+    def _checked_numpy_actions(a: np.ndarray, A: int) -> np.ndarray:
+        if not np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
+            raise TypeError(f"actions must be integers in [0, {A}), got dtype {a.dtype}")
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= A:
+            raise ValueError(f"actions must be ints in [0, {A}), got {lo if lo < 0 else hi}")
+        return a if a.dtype == np.intp else a.astype(np.intp)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        if self._needs_reset:
+            raise RuntimeError("step() called before reset(); call reset() first")
+        be, k = self.backend, self.kernel
+        xp = be.xp
+        a = self._check_actions(actions)
+        st = self._current()
+        d = k.decide(st, a)
+        if self.illegal_action == "raise" and not bool(xp.all(d.legal)):
+            self._raise_illegal(d)
+        shaping = self.shaping if self.lay.thinking else None  # without thoughts every shaping variant pays 0
+        optimal = k.optimal_bits(st.me, st.opp, st.agent) if shaping in ("oracle", "potential") else None
+        thought = k.think(st, d) if self.lay.thinking else st
+        moved, won, draw, reply = k.learner_move(thought, d)
+        u = be.uniform(self.num_envs) if self._opponent_draws else be.zeros((self.num_envs,), be.float32)
+        new, obit, owon, ofull = k.opponent_reply(moved, reply, u)
+
+        i8 = xp.int8
+        lost, drawn = owon | ~d.legal, draw | ofull
+        terminated = won | lost | drawn
+        # The learner is "X" of outcome_code here: a game it won has winner 0, lost 1, drawn WINNER_DRAW.
+        winner = xp.astype(lost, i8) * WINNER_O + xp.astype(drawn, i8) * WINNER_DRAW
+        code1 = xp.astype((outcome_code(winner, WINNER_X) + 1) * terminated, i8)  # 0 where still running
+        reward_game = be.take(k.t.reward_game, code1)
+        reward_shaping = self._shaping_reward(shaping, d, st, thought, new, optimal, reply, obit, terminated)
+        reward_cost = self._cost(d)
+        rewards = reward_game + reward_shaping + reward_cost
+        thoughts_end = new.thoughts
+        obs, mask, final_obs = self._autoreset(new, terminated)
+        infos = {
+            "action_mask": mask,
+            "reward_game": reward_game,
+            "reward_shaping": reward_shaping,
+            "reward_cost": reward_cost,
+            "step_kind": xp.astype(~d.is_move, i8) if d.is_move is not None else be.zeros((self.num_envs,), i8),
+            "illegal_action": ~d.legal,
+            "_illegal_action": ~d.legal,
+            "outcome": code1 - 1,
+            "_outcome": terminated,
+            "thoughts": thoughts_end & k.ones_where(terminated, thoughts_end.dtype)
+            if thoughts_end is not None else be.zeros((self.num_envs,), be.int32),
+            "_thoughts": terminated,
+            "final_obs": self._format_obs(final_obs, be.zeros(tuple(mask.shape), be.bool)),
+            "_final_obs": terminated,
+        }
+        truncations = be.zeros((self.num_envs,), be.bool)
+        return self._format_obs(obs, mask), rewards, terminated, truncations, infos
+
+    # ================================================================ step pieces
+    def _zeros64(self) -> Any:
+        return self.backend.zeros((self.num_envs,), self.backend.float64)
+
+    def _const64(self, value: float) -> Any:  # float64 on both backends (torch.where of Python floats is float32)
+        return self.backend.full((self.num_envs,), value, self.backend.float64)
+
+    def _cost(self, d: Decision) -> Any:
+        if d.thought is None or self.thought_cost == 0.0:
+            return self._zeros64()
+        return self.backend.xp.where(d.thought, self._const64(-self.thought_cost), self._zeros64())
+
+    def _shaping_reward(self, shaping: Any, d: Decision, before: BatchState, thought: BatchState,
+                        after: BatchState, optimal: Any, reply: Any, obit: Any, terminated: Any) -> Any:
+        """The step's shaping reward (docs/shaping.md), judged with :mod:`tttthought_env.rewards`."""
+        k, xp, scale = self.kernel, self.backend.xp, self.shaping_scale
+        if shaping is None:
+            return self._zeros64()
+        if shaping == "prediction":  # the forecast of the store as it stood when the opponent moved
+            return k.prediction(thought.pos, thought.neg, obit, scale)
+        if shaping == "oracle":
+            return k.oracle(d, optimal, scale, self._zeros64())
+        # potential: Φ after each decision point, -Φ when the game ends (see tttthought_env.shaping)
+        gamma = self.shaping_gamma
+        phi0 = k.potential(before.pos, before.neg, optimal, scale)
+        phi_thought = k.potential(thought.pos, thought.neg, optimal, scale)
+        value = xp.where(d.thought, gamma * phi_thought - phi0, -phi0)
+        phi_after = k.potential(after.pos, after.neg, k.optimal_bits(after.me, after.opp, after.agent), scale)
+        return xp.where(reply & ~terminated, gamma * phi_after - phi0, value)
+
+    def _autoreset(self, new: BatchState, terminated: Any) -> tuple[Any, Any, Any]:
+        """Observations and masks of every game as it stands (the terminal ones where a game ended); then the
+        games that ended start again, and their rows take the first observation and mask of a new episode."""
+        be = self.backend
+        xp = be.xp
+        obs = self.observer.obs(new)
+        mask = self.observer.mask(new)
+        if be.is_numpy:  # index only the rows that ended: most steps end few games
+            ended = np.flatnonzero(terminated)
+            final_obs = np.empty_like(obs)
+            if ended.size:
+                final_obs[ended] = obs[ended]
+                new, variant = self._reset_rows(new, terminated)
+                v = 0 if variant is None else variant[ended]
+                obs[ended] = self._tmpl_obs[v]
+                mask[ended] = self._tmpl_mask[v]
+        else:  # no data-dependent shapes on the device
+            final_obs = obs
+            new, variant = self._reset_rows(new, terminated)
+            v = variant if variant is not None else be.zeros((self.num_envs,), be.int32)
+            col = terminated[:, None]
+            obs = xp.where(col, be.take(self._tmpl_obs, v), obs)
+            mask = xp.where(col, be.take(self._tmpl_mask, v), mask)
+        self._state = new
+        self._mask = mask
+        return obs, mask, final_obs
+
+    def _format_obs(self, obs: Any, mask: Any) -> Any:
+        if self.obs_mode == "flat":
+            return obs
+        return {"observation": obs, "action_mask": self.backend.xp.astype(mask, self.backend.int8)}
+
+    def _raise_illegal(self, d: Decision) -> None:
+        be = self.backend
+        i = int(be.to_numpy(be.nonzero(~d.legal))[0])
+        action = int(be.to_numpy(d.action)[i])
+        channel, arg = self.layout.decode[action]
+        raise ValueError(f"action {action} ({channel} {arg}) of env {i} is illegal: {self._illegal_reason(i, action)}")
+
+    def _illegal_reason(self, i: int, action: int) -> str:
+        """The single env's wording of why ``action`` is illegal in game ``i``."""
+        state = self.game_state(i)
+        channel, arg = self.layout.decode[action]
+        board = state["board"]
+        if self.kernel.reset_can_end:
+            opp_mark = 2 - state["agent"]
+            cfg = self.config
+            won = any(all(board[c] == opp_mark for c in line) for line in winning_lines(cfg.rows, cfg.cols, cfg.k))
+            if won or bool(np.all(board != 0)):
+                return "the game is over"
+        if channel == "move":
+            return f"cell {arg} is occupied"
+        if state["thoughts_left"] <= 0:
+            return "no thoughts are left this turn"
+        if channel == "propose":
+            return f"+{arg} is already in the store"
+        if channel == "negate":
+            return f"-{arg} is already in the store"
+        return f"neither +{arg} nor -{arg} is in the store"
+
+    # ---------------------------------------------------------------- single-env views
+    def info_at(self, infos: dict[str, Any], i: int) -> dict[str, Any]:
+        """Row ``i`` of ``infos`` as the single env's ``info`` dict of the same step.
+
+        ``"action_mask"`` is the mask the single env reports after that step: all False where the episode
+        ended (the vector env's own ``infos["action_mask"]`` row is then the new episode's).
+        """
+        be = self.backend
+
+        def get(key: str) -> Any:
+            return be.to_numpy(infos[key][i])
+
+        info: dict[str, Any] = {}
+        if bool(get("_illegal_action")):
+            info["illegal_action"] = True
+        info["step_kind"] = STEP_KINDS[int(get("step_kind"))]
+        if bool(get("_outcome")):
+            info["outcome"] = OUTCOMES[int(get("outcome"))]
+            info["thoughts"] = int(get("thoughts"))
+            info["action_mask"] = np.zeros(self.lay.actions, bool)
+        else:
+            info["action_mask"] = np.asarray(get("action_mask"), dtype=bool)
+        for key in ("reward_game", "reward_shaping", "reward_cost"):
+            info[key] = float(get(key))
+        return info
+
+    def game_state(self, i: int) -> dict[str, Any]:
+        """Game ``i`` in plain Python: board (int8 ``N``), side, store entries oldest first, thoughts left."""
+        be, lay = self.backend, self.lay
+        st = {key: be.to_numpy(value[i]) for key, value in self._current().arrays().items()}
+        n = lay.n
+        agent = int(st["agent"])
+        board = _board(int(st["me"]), int(st["opp"]), agent, n)
+        codes = self._store_codes(st) if lay.thinking else []
+        store = tuple(("+", c) if c < n else ("-", c - n) if c < 2 * n else ("#", c - 2 * n) for c in codes)
+        return {"board": board, "agent": agent, "store": store,
+                "thoughts_left": int(st["tleft"]) if lay.thinking else lay.max_thoughts,
+                "thoughts": int(st["thoughts"]) if lay.thinking else 0}
+
+    def _store_codes(self, st: dict[str, Any]) -> list[int]:
+        """Entry codes of one game's store (numpy row of :meth:`game_state`), oldest first."""
+        lay = self.lay
+        if not lay.packed:
+            return [c for c in st["store"].tolist() if c >= 0]
+        codes = []
+        packed = int(st["store"])
+        for f in range(lay.memory):
+            value = packed >> (lay.code_bits * f) & lay.field
+            if value == 0:
+                break
+            codes.append(value - 1)
+        return codes
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self._state = None
+
+
+def _board(me: int, opp: int, agent: int, n: int) -> np.ndarray:
+    """int8 board (0 empty, 1 X, 2 O) of one game's bitboards (as signed words: masked to ``n`` bits)."""
+    mask = (1 << n) - 1
+    me, opp = me & mask, opp & mask
+    board = np.zeros(n, np.int8)
+    for c in range(n):
+        if me >> c & 1:
+            board[c] = agent + 1
+        elif opp >> c & 1:
+            board[c] = 2 - agent
+    return board
+
+
+def make_vector_env(env_id: str, num_envs: int, **kwargs: Any) -> ThoughtVectorEnv:
+    """The vector env of a registered id (``"tttthought/Full-v0"``...) with its settings; ``kwargs`` override."""
+    from tttthought_env.registration import GYMNASIUM_DEFAULTS, TASKS
+
+    if env_id not in TASKS:
+        raise ValueError(f"env_id must be one of {tuple(TASKS)}, got {env_id!r}")
+    return ThoughtVectorEnv(num_envs, **{**GYMNASIUM_DEFAULTS, **TASKS[env_id], **kwargs})

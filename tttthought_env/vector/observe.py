@@ -1,0 +1,208 @@
+"""What the learner sees of a batch state: observations, legal-action masks and uniform legal actions.
+
+All three are derived from the :class:`~tttthought_env.vector.state.BatchState` alone (docs/spec.md,
+"Observation" and "Legal actions"). Bit columns are packed into int64 words and unpacked with one table
+gather per byte (:meth:`Backend.unpack_words`), which beats writing columns one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tttthought_env.layout import Layout
+
+from .kernel import Kernel
+from .state import BatchState
+from .tables import ObsTable, build_obs_table, build_sampler_table
+
+
+class Observer:
+    """Observations, masks and action sampling of one configuration."""
+
+    def __init__(self, kernel: Kernel, layout: Layout) -> None:
+        self.k, self.be, self.xp, self.lay = kernel, kernel.be, kernel.xp, kernel.lay
+        self.layout = layout
+        self.offsets = {channel: start for channel, (start, _) in layout.blocks.items()}
+        n = layout.n_cells
+        self.obs_marker = 4 * n  # columns of the observation, as in the core
+        self.obs_thoughts_left = 4 * n + layout.marker_slots
+        self.obs_entries = self.obs_thoughts_left + 1
+        self.obs_table: ObsTable | None = build_obs_table(layout, kernel.lay, kernel.be)
+        self.props_per_state, self.prop_kind_off = build_sampler_table(layout, kernel.lay, kernel.be)
+
+    # ============================================================ bit words
+    def pack(self, fields: Sequence[tuple[Any, int, int]], width: int) -> list[Any]:
+        """int64 words holding ``fields`` (``(bits, offset, nbits)``) at their column offsets."""
+        xp = self.xp
+        words: list[Any] = [None] * ((width + 63) // 64)
+        for value, offset, nbits in fields:
+            v = xp.astype(value, xp.int64)
+            w, sh = divmod(offset, 64)
+            part = v << sh if sh else v
+            words[w] = part if words[w] is None else words[w] | part
+            if sh and sh + nbits > 64:
+                spill = (v >> (64 - sh)) & ((1 << sh) - 1)
+                words[w + 1] = spill if words[w + 1] is None else words[w + 1] | spill
+        for i, word in enumerate(words):
+            if word is None:
+                words[i] = self.be.zeros((fields[0][0].shape[0],), self.be.int64)
+        return words
+
+    def marker_counts(self, st: BatchState) -> list[Any]:
+        """Per marker, the count of its entries in each store (int arrays)."""
+        lay = self.lay
+        if not lay.markers:
+            return []
+        if lay.packed:
+            mb = lay.count_bits
+            return [(st.mcount >> (mb * m)) & ((1 << mb) - 1) for m in range(lay.markers)]
+        return [st.mcount[:, m] for m in range(lay.markers)]
+
+    # ============================================================ observations
+    def obs(self, st: BatchState) -> Any:
+        """float32 ``(B, obs_size)`` observations (docs/spec.md, "Observation")."""
+        if self.obs_table is not None:
+            return self._obs_by_table(st, self.obs_table)
+        be, xp, lay = self.be, self.xp, self.lay
+        n, width = lay.n, self.layout.obs_size
+        fields = [(st.me, 0, n), (st.opp, n, n)]
+        if lay.thinking:
+            fields += [(st.pos, 2 * n, n), (st.neg, 3 * n, n)]
+        elif lay.max_thoughts > 0:  # thoughts left / max_thoughts stays 1.0: a constant bit
+            fields.append((xp.ones_like(st.me), self.obs_thoughts_left, 1))
+        obs = be.unpack_words(self.pack(fields, width), width, be.float32)
+        if lay.thinking:
+            # count / S in float32: one correctly rounded division, the float32 of the core's Python c / S.
+            f32 = be.float32
+            S, max_thoughts = float(lay.memory), float(lay.max_thoughts)
+            for m, count in enumerate(self.marker_counts(st)):
+                obs[:, self.obs_marker + m] = xp.astype(count, f32) / S
+            obs[:, self.obs_thoughts_left] = xp.astype(st.tleft, f32) / max_thoughts
+            obs[:, self.obs_entries] = xp.astype(st.slen, f32) / S
+        return obs
+
+    def _obs_by_table(self, st: BatchState, table: ObsTable) -> Any:
+        """:meth:`obs` as one gather of whole 8-column groups (see :func:`build_obs_table`)."""
+        be, xp, n = self.be, self.xp, self.lay.n
+        word = self.pack([(st.me, 0, n), (st.opp, n, n), (st.pos, 2 * n, n), (st.neg, 3 * n, n)], 64)[0]
+        i32 = xp.int32
+        scalars = [*self.marker_counts(st), st.tleft, st.slen]
+        code = xp.astype(scalars[0], i32)
+        for radix, value in zip(table.radices[1:], scalars[1:]):
+            code = code * radix + xp.astype(value, i32)
+        groups, nb = table.groups, table.bits_in_last
+        last = xp.astype((word >> (8 * (groups - 1))) & ((1 << nb) - 1), i32) + (code << nb) + 256
+        batch = word.shape[0]
+        if be.is_numpy:
+            idx = np.empty((batch, groups), np.intp)
+            idx[:, :groups - 1] = word.view(np.uint8).reshape(batch, 8)[:, :groups - 1]
+            idx[:, groups - 1] = last
+            return np.take(table.rows, idx).view(np.float32).reshape(batch, 8 * groups)
+        first = (word[:, None] >> table.byte_shifts[None, :]) & 255
+        idx = xp.concat([first, xp.astype(last, xp.int64)[:, None]], axis=1)
+        return table.rows[idx].reshape(batch, 8 * groups)
+
+    # ============================================================ legal actions
+    def legal_fields(self, st: BatchState) -> list[tuple[Any, int, int]]:
+        """The legal actions as ``(bits, action offset, width)`` fields, one per action block."""
+        k, xp, lay = self.k, self.xp, self.lay
+        n, off = lay.n, self.offsets
+        moves = ~(st.me | st.opp) & lay.full
+        over = None
+        if k.reset_can_end:
+            over = k.game_over(st)
+            moves = moves & ~k.ones_where(over, moves.dtype)
+        fields = [(moves, 0, n)]
+        if not lay.thinking:
+            return fields
+        has = st.tleft > 0
+        if over is not None:
+            has = has & ~over
+        hm = k.ones_where(has, st.pos.dtype)
+        if "propose" in off:
+            fields.append((~st.pos & lay.full & hm, off["propose"], n))
+        if "negate" in off:
+            fields.append((~st.neg & lay.full & hm, off["negate"], n))
+        if "forget" in off:
+            fields.append(((st.pos | st.neg) & hm, off["forget"], n))
+        if "marker" in off:
+            has64 = xp.astype(has, xp.int64)
+            for start in range(0, lay.markers, 32):
+                width = min(32, lay.markers - start)
+                fields.append((has64 * ((1 << width) - 1), off["marker"] + start, width))
+        return fields
+
+    def mask(self, st: BatchState) -> Any:
+        """bool ``(B, A)``: the legal actions."""
+        be, width = self.be, self.lay.actions
+        return be.unpack_words(self.pack(self.legal_fields(st), width), width, be.bool)
+
+    # ============================================================ sampling
+    def sample(self, st: BatchState, u: Any) -> Any:
+        """One uniformly random legal action per game (action 0 where none is legal), from one draw ``u``.
+
+        Drawn from the bitboards, without touching the ``(B, A)`` mask: ``u`` picks the rank ``r`` among
+        the legal actions; the block holding it and the ``r``-th legal id in it follow.
+        """
+        if self.props_per_state and not self.k.reset_can_end:
+            return self._sample_by_proposition(st, u)
+        xp, k = self.xp, self.k
+        i32 = xp.int32
+        fields = self.legal_fields(st)
+        marker_off = self.offsets.get("marker", self.lay.actions)
+        counts = [xp.astype(k.popcount(bits), i32) if offset < marker_off  # a marker chunk: all bits set or none
+                  else xp.astype(bits != 0, i32) * width for bits, offset, width in fields]
+        total = counts[0]
+        for c in counts[1:]:
+            total = total + c
+        r = xp.astype(u * xp.astype(total, xp.float32), i32)
+        r = xp.minimum(r, total - 1)
+        # Walk the blocks in order: a game whose rank reaches a block's start moves its choice into that block.
+        bits_sel = xp.astype(fields[0][0], xp.int64)
+        rank = r
+        offset_sel = xp.zeros_like(r)
+        in_marker = None
+        start = counts[0]
+        for (bits, offset, _width), count in zip(fields[1:], counts[1:]):
+            inside = k.ones_where(r >= start, i32)
+            inside64 = xp.astype(inside, xp.int64)
+            bits_sel = (bits_sel & ~inside64) | (xp.astype(bits, xp.int64) & inside64)
+            rank = (rank & ~inside) | ((r - start) & inside)
+            offset_sel = (offset_sel & ~inside) | (inside & offset)
+            if offset >= marker_off:
+                in_marker = inside if in_marker is None else in_marker | inside
+            start = start + count
+        pick = xp.astype(k.select_rank(xp.astype(bits_sel, k.bb), rank), i32)
+        if in_marker is not None:  # the r-th marker of a chunk (chunks may be wider than the board)
+            pick = (pick & ~in_marker) | (rank & in_marker)
+        return offset_sel + pick
+
+    def _sample_by_proposition(self, st: BatchState, u: Any) -> Any:
+        """:meth:`sample` when every proposition has the same number ``k`` of legal thoughts whatever its
+        state (propose, negate and forget all on: 2), so rank ``r`` among the thoughts is proposition
+        ``r // k``, its ``r % k``-th legal channel (a fixed bijection: uniform stays uniform)."""
+        be, xp, kernel, lay = self.be, self.xp, self.k, self.lay
+        i32 = xp.int32
+        n, k = lay.n, self.props_per_state
+        moves = ~(st.me | st.opp) & lay.full
+        c_move = xp.astype(kernel.popcount(moves), i32)
+        has = xp.astype(st.tleft > 0, i32)
+        total = c_move + has * (k * n + lay.markers)
+        r = xp.astype(u * xp.astype(total, xp.float32), i32)
+        r = xp.minimum(r, total - 1)
+        move = xp.astype(kernel.select_rank(moves, r), i32)
+        rt = r - c_move
+        # clamped (rows without a thought ignore it); no Python scalars in xp calls: on a GPU they become copies
+        q = xp.minimum(xp.maximum(rt // k, xp.zeros_like(rt)), xp.full_like(rt, n - 1))
+        which = rt - (rt // k) * k
+        state = ((xp.astype(st.pos, i32) >> q) & 1) + ((xp.astype(st.neg, i32) >> q) & 1) * 2
+        thought = be.take(self.prop_kind_off, state * k + which) + q
+        if lay.markers:
+            marker = self.offsets["marker"] + rt - k * n
+            mm = kernel.ones_where(rt >= k * n, i32)
+            thought = (thought & ~mm) | (marker & mm)
+        tm = kernel.ones_where(rt >= 0, i32)
+        return (move & ~tm) | (thought & tm)

@@ -11,15 +11,18 @@ import pytest
 
 import tttthought_env  # noqa: F401
 from tttthought_env.cli import main as cli_main
-from tttthought_env.core import Config, Game, rules_for
+from tttthought_env.config import Config
+from tttthought_env.core import Game
+from tttthought_env.layout import layout_for
 from tttthought_env.render import ASSERTED, MARKER, NEGATED, render_ansi, render_rgb
 from tttthought_env.replay import (
     FORMAT,
     EpisodeRecorder,
     RecordEpisode,
     episode_frames,
-    game_from_snapshot,
+    episode_games,
     load_episode,
+    replay_episode,
     snapshot,
     write_gif,
     write_html,
@@ -90,19 +93,95 @@ def test_episode_trigger_and_refuses_other_envs(tmp_path):
         RecordEpisode(gymnasium.make("CartPole-v1"), tmp_path)
 
 
-def test_snapshot_round_trip_renders_the_same():
-    rules = rules_for(Config(memory_size=4))
-    rng = np.random.default_rng(1)
-    for _ in range(20):
-        game = Game(rules)
-        for _ in range(int(rng.integers(0, 20))):
-            if game.done:
-                break
-            game.step(int(rng.choice(np.flatnonzero(game.legal_mask()))))
-        copy = game_from_snapshot(rules.config, json.loads(json.dumps(snapshot(game))))
-        assert snapshot(copy) == snapshot(game)
-        assert np.array_equal(render_rgb(copy), render_rgb(game))
-        assert render_ansi(copy) == render_ansi(game)
+def _record_random_game(config: Config, seed: int, steps: int = 40) -> tuple[list[dict], list[Game]]:
+    """A random game on a bare Game, recorded; the records and a copy of the game at every line."""
+    game = Game(layout_for(config))
+    recorder = EpisodeRecorder(game)
+    recorder.reset(seed=seed)
+    originals = [game.copy()]
+    rng = np.random.default_rng(seed)
+    for _ in range(int(rng.integers(0, steps))):
+        if game.done:
+            break
+        player, mask = game.to_move, game.legal_mask()
+        action = int(rng.choice(np.flatnonzero(mask)))
+        game.step(action)
+        recorder.step(player, action, mask, terminated=game.done)
+        originals.append(game.copy())
+    return json.loads(json.dumps(recorder.lines)), originals
+
+
+def _assert_same_game(rebuilt: Game, original: Game) -> None:
+    assert snapshot(rebuilt) == snapshot(original)
+    assert np.array_equal(rebuilt.board, original.board)
+    for player in (0, 1):
+        assert np.array_equal(rebuilt.legal_mask(player), original.legal_mask(player))
+        assert np.array_equal(rebuilt.observation(player), original.observation(player))
+        assert rebuilt.store_entries(player) == original.store_entries(player)
+    assert np.array_equal(render_rgb(rebuilt), render_rgb(original))
+    assert render_ansi(rebuilt) == render_ansi(original)
+
+
+@pytest.mark.parametrize("config", [Config(memory_size=4), Config(persist="turn"), Config(rows=4, cols=4, k=3),
+                                    Config(channels=("negate", "marker"), max_thoughts=2, num_markers=3,
+                                           memory_size=2)])
+def test_a_replay_rebuilds_every_position_through_the_rules(config):
+    """Legal masks, observations and boards of the rebuilt games equal the original's at every line.
+
+    (The snapshot rebuild this replaced wrote fields by hand: its legal_mask() said occupied cells were legal.)
+    """
+    for seed in range(15):
+        records, originals = _record_random_game(config, seed)
+        rebuilt = episode_games(records)
+        assert len(rebuilt) == len(originals)
+        for game, original in zip(rebuilt, originals):
+            _assert_same_game(game, original)
+
+
+def test_a_gymnasium_replay_rebuilds_replies_and_illegal_actions(tmp_path):
+    env = RecordEpisode(gymnasium.make("tttthought/Full-v0", opponent="random", agent_player="O",
+                                       memory_size=3), tmp_path)
+    base = env.unwrapped
+    rng = np.random.default_rng(0)
+    for episode in range(6):
+        _, info = env.reset(seed=episode)
+        originals, done = [base.game.copy()], False
+        while not done:
+            illegal = episode % 2 == 1 and rng.random() < 0.2
+            pool = np.flatnonzero(~info["action_mask"] if illegal else info["action_mask"])
+            _, _, terminated, truncated, info = env.step(int(rng.choice(pool)))
+            originals.append(base.game.copy())
+            done = terminated or truncated
+        records = load_episode(env.paths[-1])
+        replay = replay_episode(records)
+        for game, original in zip(replay.games, originals, strict=True):
+            _assert_same_game(game, original)
+        for step in replay.steps:
+            assert step.illegal == bool(step.record["illegal_action"])
+            if step.reply is not None:  # the frame between the move and the reply
+                assert step.moved.board[step.reply] == 0 and step.moved.board[step.arg] == 1 + step.player
+    env.close()
+
+
+def test_a_file_the_rules_do_not_reproduce_is_refused(tmp_path):
+    records, _ = _record_random_game(Config(), seed=1, steps=60)
+    assert len(records) > 3
+    tampered = json.loads(json.dumps(records))
+    tampered[2]["board"][tampered[2]["board"].index(0)] = 2  # a mark the actions never made
+    with pytest.raises(ValueError, match="line 3: replaying the recorded actions gives board"):
+        episode_frames(tampered)
+    tampered = json.loads(json.dumps(records))
+    tampered[3]["action"] = 10 ** 6
+    with pytest.raises(ValueError, match="line 4: no valid player and action"):
+        episode_games(tampered)
+
+
+def test_the_recorder_starts_at_the_start():
+    game = Game(layout_for(Config()))
+    game.step(4)
+    with pytest.raises(ValueError, match="needs the game at its start"):
+        EpisodeRecorder(game).reset()
+    EpisodeRecorder(game).reset(opponent_move=4)  # X's opening, as the Gymnasium env plays it for an O learner
 
 
 def test_replay_shows_thoughts_as_they_happen(tmp_path):

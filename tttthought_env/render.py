@@ -7,9 +7,12 @@ under it count markers.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from tttthought_env.core import Game
+from tttthought_env.transition import WINNER_DRAW
 
 SYMBOLS = (".", "X", "O")
 CELL = 48  # pixels per board cell
@@ -36,7 +39,7 @@ def board_string(board: np.ndarray, rows: int, cols: int) -> str:
     return "\n".join(lines)
 
 
-def render_ansi(game: Game, names: dict | None = None) -> str:
+def render_ansi(game: Game, names: dict[int, str] | None = None) -> str:
     """Board and both stores as text, e.g. ``X (agent) thoughts: +4 -0 #1``."""
     cfg = game.config
     out = [board_string(game.board, cfg.rows, cfg.cols)]
@@ -50,7 +53,7 @@ def render_ansi(game: Game, names: dict | None = None) -> str:
             line += f"   [to move, {game.thoughts_left[player]}/{cfg.max_thoughts} thoughts left]"
         out.append(line)
     if game.done:
-        out.append("result: " + ("draw" if game.winner == 2 else f"{'XO'[game.winner]} wins"))
+        out.append("result: " + ("draw" if game.winner == WINNER_DRAW else f"{'XO'[game.winner]} wins"))
     return "\n".join(out)
 
 
@@ -69,49 +72,60 @@ def _draw_o(canvas: np.ndarray, top: int, left: int, size: int) -> None:
     canvas[top:top + size, left:left + size][ring] = O_COLOUR
 
 
+def _draw_board(canvas: np.ndarray, game: Game) -> None:
+    """The grid and the marks, at the top left of ``canvas``."""
+    rows, cols = game.config.rows, game.config.cols
+    board_h, board_w = rows * CELL, cols * CELL
+    for r in range(rows + 1):
+        canvas[PAD + min(r * CELL, board_h - 1), PAD:PAD + board_w] = GRID
+    for c in range(cols + 1):
+        canvas[PAD:PAD + board_h, PAD + min(c * CELL, board_w - 1)] = GRID
+    for cell, value in enumerate(game.board):
+        if value:
+            r, c = divmod(cell, cols)
+            (_draw_x if value == 1 else _draw_o)(canvas, PAD + r * CELL, PAD + c * CELL, CELL)
+
+
+def _draw_store(canvas: np.ndarray, game: Game, player: int, top: int, left: int, marker_h: int) -> None:
+    """``player``'s store as a mini-board at ``(top, left)``, a stripe left of it and marker bars below."""
+    cfg = game.config
+    mini_h = cfg.rows * MINI
+    # A stripe in the player's colour, yellow when it is the one to move.
+    stripe = TO_MOVE if (not game.done and game.to_move == player) else (X_COLOUR, O_COLOUR)[player]
+    canvas[top:top + mini_h, left - 6:left - 2] = stripe
+    for cell in range(game.n):
+        r, c = divmod(cell, cfg.cols)
+        asserted, negated = game.pos[player] >> cell & 1, game.neg[player] >> cell & 1
+        colour = ASSERTED if asserted else NEGATED if negated else EMPTY_MINI
+        y, x = top + r * MINI, left + c * MINI
+        canvas[y + 1:y + MINI - 1, x + 1:x + MINI - 1] = colour
+    if marker_h:
+        _draw_markers(canvas, game, player, top + mini_h + 2, left, marker_h)
+
+
+def _draw_markers(canvas: np.ndarray, game: Game, player: int, top: int, left: int, marker_h: int) -> None:
+    """One bar per marker under ``player``'s mini-board, a tick per copy in the store (at most 6)."""
+    num_markers = game.config.num_markers
+    counts = Counter(arg for sign, arg in game.store_entries(player) if sign == "#")
+    bar_w = max(game.config.cols * MINI // max(num_markers, 1), 1)
+    tick = max(bar_w // 6, 1)
+    for m in range(num_markers):
+        for i in range(min(counts[m], 6)):
+            x = left + m * bar_w + i * tick
+            canvas[top:top + marker_h - 4, x:x + max(bar_w // 6 - 1, 1)] = MARKER
+
+
 def render_rgb(game: Game) -> np.ndarray:
     """An ``H x W x 3`` uint8 picture: the board, then X's and O's stores as mini-boards."""
     cfg = game.config
-    rows, cols, n = cfg.rows, cfg.cols, game.n
-    board_h, board_w = rows * CELL, cols * CELL
-    mini_h, mini_w = rows * MINI, cols * MINI
+    mini_h = cfg.rows * MINI
     marker_h = 10 if "marker" in cfg.channels else 0
-    height = max(board_h, 2 * (mini_h + marker_h) + 3 * PAD) + 2 * PAD
-    width = board_w + mini_w + 3 * PAD + 6
+    height = max(cfg.rows * CELL, 2 * (mini_h + marker_h) + 3 * PAD) + 2 * PAD
+    width = cfg.cols * CELL + cfg.cols * MINI + 3 * PAD + 6
     canvas = np.empty((height, width, 3), np.uint8)
     canvas[:] = BACKGROUND
-    top, left = PAD, PAD
-    for r in range(rows + 1):
-        canvas[top + min(r * CELL, board_h - 1), left:left + board_w] = GRID
-    for c in range(cols + 1):
-        canvas[top:top + board_h, left + min(c * CELL, board_w - 1)] = GRID
-    board = game.board
-    for cell in range(n):
-        r, c = divmod(cell, cols)
-        if board[cell] == 1:
-            _draw_x(canvas, top + r * CELL, left + c * CELL, CELL)
-        elif board[cell] == 2:
-            _draw_o(canvas, top + r * CELL, left + c * CELL, CELL)
-    store_left = left + board_w + 2 * PAD + 6
+    _draw_board(canvas, game)
+    store_left = PAD + cfg.cols * CELL + 2 * PAD + 6
     for player in (0, 1):
-        store_top = PAD + player * (mini_h + marker_h + PAD)
-        # A stripe in the player's colour, yellow when it is the one to move.
-        stripe = TO_MOVE if (not game.done and game.to_move == player) else (X_COLOUR, O_COLOUR)[player]
-        canvas[store_top:store_top + mini_h, store_left - 6:store_left - 2] = stripe
-        for cell in range(n):
-            r, c = divmod(cell, cols)
-            asserted, negated = game.pos[player] >> cell & 1, game.neg[player] >> cell & 1
-            colour = ASSERTED if asserted else NEGATED if negated else EMPTY_MINI
-            y, x = store_top + r * MINI, store_left + c * MINI
-            canvas[y + 1:y + MINI - 1, x + 1:x + MINI - 1] = colour
-        if marker_h:
-            counts = [game.stores[player].count(2 * n + m) for m in range(cfg.num_markers)]
-            bar_w = max(mini_w // max(cfg.num_markers, 1), 1)
-            for m, count in enumerate(counts):
-                filled = min(count, 6)
-                x0 = store_left + m * bar_w
-                y0 = store_top + mini_h + 2
-                for i in range(filled):
-                    x = x0 + i * max(bar_w // 6, 1)
-                    canvas[y0:y0 + marker_h - 4, x:x + max(bar_w // 6 - 1, 1)] = MARKER
+        _draw_store(canvas, game, player, PAD + player * (mini_h + marker_h + PAD), store_left, marker_h)
     return canvas

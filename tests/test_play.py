@@ -1,0 +1,97 @@
+"""The parts of ``tttthought play``: reading a command, the computer's side, one game session.
+
+The whole command, driven through stdin, is tested in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from tttthought_env.pettingzoo_env import raw_env
+from tttthought_env.play import Computer, Console, GameSession, _numbered, parse_command
+
+
+def _env(**kwargs):
+    env = raw_env(illegal_action="raise", **kwargs)
+    env.reset(seed=0)
+    return env
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("4", ("move", 4)), ("move 4", ("move", 4)), ("play 4", ("move", 4)), ("+4", ("propose", 4)),
+    ("propose 4", ("propose", 4)), ("p, 4", ("propose", 4)), ("-0", ("negate", 0)), ("n 0", ("negate", 0)),
+    ("#1", ("marker", 1)), ("mark 1", ("marker", 1)), ("  MARKER 0 ", ("marker", 0)),
+])
+def test_parse_command_reads_moves_and_thoughts(text, expected):
+    env = _env()
+    kind, action = parse_command(text, env, 0)
+    assert kind == "action" and env.decode_action(action) == expected
+
+
+@pytest.mark.parametrize("text, kind", [("quit", "quit"), ("q", "quit"), ("exit now", "quit"), ("help", "help"),
+                                        ("?", "help"), ("board", "board"), ("b", "board")])
+def test_parse_command_reads_keywords(text, kind):
+    assert parse_command(text, _env(), 0) == (kind, None)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "type a cell number to move, or 'help'"),
+    ("dance 4", "I did not understand 'dance 4'"),
+    ("propose 4 5", "I did not understand 'propose 4 5'"),
+    ("forget 3", "forget 3 is not allowed: neither +3 nor -3 is in the store"),
+    ("marker 5", "marker must be 0-1, got 5"),
+    ("marker x", "marker needs a marker number 0-1, got 'x'"),
+    ("9", "cell must be 0-8, got 9"),
+])
+def test_parse_command_says_what_is_wrong(text, message):
+    kind, said = parse_command(text, _env(), 0)
+    assert kind == "error" and message in said
+
+
+def test_parse_command_knows_the_tasks_channels():
+    kind, said = parse_command("forget 1", _env(channels=("propose",)), 0)
+    assert kind == "error" and said == "the 'forget' thought is not part of this task; its thoughts are: propose"
+    env = _env(channels=("propose",))
+    env.step(env.encode_action("propose", 1))
+    env.step(env.encode_action("propose", 2))
+    env.step(env.encode_action("propose", 3))
+    kind, said = parse_command("+4", env, 0)
+    assert kind == "error" and "no thoughts are left this turn" in said
+
+
+def _session(lines, choices, me=0, **env_kwargs):
+    env = _env(**env_kwargs)
+    out = io.StringIO()
+    script = iter(choices)
+    computer = Computer("bot", lambda env, player: env.encode_action(*next(script)))
+    session = GameSession(env, Console(io.StringIO("".join(f"{line}\n" for line in lines)), out), computer, me,
+                          shaping=None)
+    return session, out
+
+
+def test_the_computer_shows_its_thoughts_with_its_move():
+    session, out = _session([], [("propose", 4), ("negate", 0), ("move", 4)], me=1)
+    session.computer_turn()
+    assert out.getvalue().splitlines() == ["bot (X) thinks: propose 4, negate 0  -> store +4 -0", "bot (X) moves 4"]
+    assert session.game.to_move == 1 and session.game.board[4] == 1
+
+
+def test_a_session_plays_to_the_end_or_stops_at_the_end_of_input():
+    session, out = _session(["+0", "0", "1", "2"], [("move", 3), ("move", 4)])
+    assert session.run() and session.outcome() == "win"
+    text = out.getvalue()
+    assert "you think propose 0: your store is now +0" in text and "you move 2" in text
+    assert "bot (O) moves 4" in text and text.count("your move") == 4
+
+    session, out = _session(["help", "board"], [])
+    assert not session.run()
+    assert "help shows this" in out.getvalue() and out.getvalue().endswith("(end of input)\n")
+    assert not session.game.done and np.count_nonzero(session.game.board) == 0
+
+
+def test_numbered_record_paths():
+    assert _numbered("runs/game.jsonl", 2) == "runs/game-2.jsonl"
+    assert _numbered("game", 0) == "game-0.jsonl"

@@ -30,7 +30,7 @@ def main(games: int = 10, seed: int = 0, verbose: bool = True) -> dict:
     policies = {
         "player_0": lambda obs: random_thinker(obs, rng),
         # A policy may also read the shared board; minimax never thinks, it only moves.
-        "player_1": lambda obs: minimax(env.unwrapped.game.board_view, rng),
+        "player_1": lambda obs: minimax(env.unwrapped.game.board, rng),
     }
     outcomes: Counter = Counter()
     thoughts: Counter = Counter()

@@ -28,7 +28,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 import tttthought_env  # noqa: F401  (registers the ids)
 from tttthought_env.opponents import MinimaxOpponent
@@ -100,9 +99,9 @@ class SelfPlayEnv(gym.Env):
     def __init__(self, pool: OpponentPool, settings: dict[str, Any]) -> None:
         self.aec = raw_env(**settings, obs_mode="flat")
         self.pool = pool
-        n_obs = self.aec.rules.obs_size
-        self.observation_space = spaces.Box(0.0, 1.0, (n_obs,), np.float32)
-        self.action_space = spaces.Discrete(self.aec.rules.action_size)
+        # The learner's spaces are those of its AEC agent (both agents have the same).
+        self.observation_space = self.aec.observation_space(AGENTS[0])
+        self.action_space = self.aec.action_space(AGENTS[0])
         self.learner = AGENTS[0]
         self.opponent: NumpyPolicy = pool.snapshots[-1]
         self.opponent_greedy = False
@@ -159,7 +158,7 @@ def evaluate_vs_minimax(policy: NumpyPolicy, settings: dict[str, Any], games: in
             if agent == me:
                 action = policy.act(env.observe(agent), env.action_masks(agent), rng, greedy=True)
             else:
-                action = minimax(env.game.board_view, rng)
+                action = minimax(env.game.board, rng)
             env.step(action)
         tally[env.infos[me]["outcome"]] += 1
     out = {key: value / games for key, value in tally.items()}

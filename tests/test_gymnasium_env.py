@@ -68,7 +68,7 @@ ODD_CONFIGS = {
 def test_check_env_on_odd_configurations(cfg):
     cfg = {**cfg}
     probe = ThoughtTicTacToeEnv(**cfg)
-    bound = probe.rules.max_episode_moves_and_thoughts
+    bound = probe.max_episode_steps_bound
     env = gymnasium.make("tttthought/Full-v0", opponent="random", max_episode_steps=bound, **cfg)
     strict_check_env(env.unwrapped)
     strict_check_env(env)
@@ -247,7 +247,7 @@ def test_step_kind_and_budget_in_env(lowest_empty_opponent):
     assert not env.action_masks()[9:].any() and env.action_masks()[:9].all()
     obs, *_ = env.step(2)
     assert env.action_masks()[9:].any()
-    assert obs[env.rules.obs_thoughts_left] == 1.0
+    assert obs[env.observation_space.shape[0] - 2] == 1.0  # thoughts left / max_thoughts
 
 
 def test_observation_is_from_the_agents_side(lowest_empty_opponent):
@@ -469,8 +469,8 @@ def test_random_legal_play_always_ends_and_masks_are_the_legal_set(cfg, seed, th
     env = ThoughtTicTacToeEnv(illegal_action="raise", **{**cfg, "obs_mode": "flat"})
     rng = np.random.default_rng(seed)
     _, info = env.reset(seed=seed)
-    bound = env.rules.max_episode_moves_and_thoughts
-    n = env.rules.n_cells
+    bound = env.max_episode_steps_bound
+    n = env.config.n_cells
     for t in range(bound + 1):
         mask = env.action_masks()
         np.testing.assert_array_equal(info["action_mask"], mask)
@@ -587,19 +587,18 @@ def test_reset_without_seed_continues_the_rng():
     assert set(sides) == {0, 1}
 
 
-# --------------------------------------------------------------------------- opponent fast path
+# --------------------------------------------------------------------------- opponent replies
 
 
 @pytest.mark.parametrize("opponent", ["random", "minimax", "heuristic"])
 @pytest.mark.parametrize("epsilon", [0.0, 0.5])
 def test_built_in_opponents_reply_as_their_board_path_does(opponent, epsilon):
-    """The env's bitboard reply (inlined pick, uniform_draw) against the same opponent called on the board."""
+    """The env's reply (from bitmasks) against the same opponent called on the board: same cells, same draws."""
     from tttthought_env.opponents import make_opponent
 
     board_path = make_opponent(opponent, rows=3, cols=3, k=3, epsilon=epsilon)
     fast = ThoughtTicTacToeEnv(opponent=opponent, opponent_epsilon=epsilon, agent_player="random")
     slow = ThoughtTicTacToeEnv(opponent=lambda board, rng: board_path(board, rng), agent_player="random")
-    assert fast._opponent_choices is not None and slow._opponent_choices is None
     choose = np.random.default_rng(1)
     for episode in range(30):
         if episode == 15:  # a generator set by the user mid-run is the one the replies draw from
@@ -607,7 +606,6 @@ def test_built_in_opponents_reply_as_their_board_path_does(opponent, epsilon):
             obs_f, obs_s = fast.reset()[0], slow.reset()[0]
         else:
             obs_f, obs_s = fast.reset(seed=episode)[0], slow.reset(seed=episode)[0]
-        assert fast.game.observer == fast.agent  # only the learner's buffers are kept
         terminated = False
         while not terminated:
             np.testing.assert_array_equal(obs_f, obs_s)

@@ -419,8 +419,8 @@ def test_gymnasium_and_pettingzoo_agree_on_the_same_actions(cfg, shaping, agent_
     pz.reset(seed=seed)
     if agent == 1:
         pz.step(replies[0])
-    n = gym_env.rules.n_cells
-    for t in range(gym_env.rules.max_episode_moves_and_thoughts + 1):
+    n = gym_env.config.n_cells
+    for t in range(gym_env.max_episode_steps_bound + 1):
         assert pz.agent_selection == name
         pz_obs = pz.observe(name)
         np.testing.assert_array_equal(pz_obs["observation"], obs)

@@ -39,7 +39,7 @@ def test_registered_settings(env_id):
     if "marker" in channels:
         assert u.config.num_markers == num_markers
     assert env.action_space.n == action_size
-    assert u.obs_mode == "flat"
+    assert u.options.obs_mode == "flat"
     # Registered ids train against minimax mixed with 50% random moves.
     assert isinstance(u.opponent, EpsilonOpponent) and u.opponent.epsilon == 0.5
     assert isinstance(u.opponent.base, MinimaxOpponent)
@@ -57,8 +57,9 @@ def test_registered_bound_is_n_times_max_thoughts_plus_one():
 def test_class_defaults_differ_from_registered_ones():
     env = tttthought_env.ThoughtTicTacToeEnv()
     assert env.opponent_name == "random" and env.config.max_thoughts == 3
-    assert env.agent_player_setting == "X" and env.illegal_action == "lose"
-    assert env.thought_cost == 0.0 and env.draw_reward == 0.0 and env.shaping is None
+    assert env.agent_player_setting == "X" and env.options.illegal_action == "lose"
+    assert env.options.thought_cost == 0.0 and env.options.draw_reward == 0.0 and env.shaping is None
+    assert env.options.obs_mode == "flat" and env.options.shaping is None
 
 
 def test_every_argument_is_overridable_through_make(lowest_empty_opponent):
@@ -71,9 +72,10 @@ def test_every_argument_is_overridable_through_make(lowest_empty_opponent):
     u = env.unwrapped
     cfg = u.config
     assert (cfg.max_thoughts, cfg.memory_size, cfg.num_markers, cfg.persist) == (2, 4, 3, "turn")
-    assert u.opponent is lowest_empty_opponent
-    assert u.agent_player_setting == "O" and u.illegal_action == "raise"
-    assert (u.thought_cost, u.draw_reward) == (0.01, 0.5)
+    assert u.opponent_name == "lowest_empty"
+    assert u.agent_player_setting == "O" and u.options.illegal_action == "raise"
+    assert (u.options.thought_cost, u.options.draw_reward) == (0.01, 0.5)
+    assert (u.options.shaping, u.options.shaping_scale, u.options.shaping_gamma) == ("potential", 0.2, 0.9)
     assert (u.shaping.kind, u.shaping.scale, u.shaping.gamma) == ("potential", 0.2, 0.9)
     assert env.action_space.n == 9 * 4 + 3
     obs, info = env.reset(seed=0)
@@ -128,6 +130,6 @@ def test_pettingzoo_registry_overrides():
         pytest.skip("this PettingZoo has no environment registry")
     e = pettingzoo.make("aec", "tttthought/Full-v0", max_thoughts=1, persist="turn", obs_mode="flat")
     u = e.unwrapped
-    assert u.config.max_thoughts == 1 and u.config.persist == "turn" and u.obs_mode == "flat"
+    assert u.config.max_thoughts == 1 and u.config.persist == "turn" and u.options.obs_mode == "flat"
     e.reset(seed=0)
     assert isinstance(e.last()[0], np.ndarray)

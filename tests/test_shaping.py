@@ -324,7 +324,7 @@ def test_other_variants_work_on_any_board(kind):
 def gym_random_episode(env, rng, think_bias, illegal_p=0.0):
     """Yield (state before, action, step result) for random legal play (with an occasional illegal action)."""
     obs, info = env.reset(seed=int(rng.integers(2 ** 31)))
-    n = env.rules.n_cells
+    n = env.config.n_cells
     while True:
         mask = info["action_mask"]
         if illegal_p and rng.random() < illegal_p and not mask.all():
@@ -372,7 +372,7 @@ def test_potential_telescopes_per_player_in_pettingzoo(cfg, seed, think_bias, il
     e = raw_env(shaping="potential", shaping_scale=alpha, **cfg)
     e.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    n = e.rules.n_cells
+    n = e.config.n_cells
     totals = {P0: 0.0, P1: 0.0}     # all shaping credited to each player
     credited = {P0: 0.0, P1: 0.0}   # shaping credited since the player's last decision point
     last_phi = {P0: 0.0, P1: 0.0}   # Φ at that decision point (0 for the empty store at the start)

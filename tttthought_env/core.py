@@ -143,10 +143,12 @@ class Game:
             return False
         return bool(self._thought_bits(player, channel) >> arg & 1)
 
-    def illegal_reason(self, action: int) -> str:
-        """Why ``action`` is illegal for the player to move (it must be illegal)."""
+    def illegal_reason(self, action: int, player: int | None = None) -> str:
+        """Why ``action`` is illegal for ``player`` (default: the player to move); it must be illegal."""
         if self.winner != WINNER_NONE:
             return "the game is over"
+        if player is not None and player != self.to_move:
+            return "it is the other player's turn"
         channel, arg = self.layout.decode[action]
         if channel == "move":
             return f"cell {arg} is occupied"

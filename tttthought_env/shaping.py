@@ -42,7 +42,9 @@ ShapingFn = Callable[[ThoughtView, tuple, ThoughtView], float]
 
 
 def _view(game: Game, player: int) -> ThoughtView:
-    return ThoughtView(game.board, game.store_entries(player), game.to_move)
+    board = game.board
+    board.flags.writeable = False  # a callable reads the position; it cannot change it
+    return ThoughtView(board, game.store_entries(player), game.to_move)
 
 
 def _checked(shaping: ShapingFn, value: object) -> float:

@@ -71,7 +71,7 @@ def play_action(game: Game, player: int, action: int, shaping: Shaping | None, o
         if options.illegal_action == "raise":
             channel, arg = game.layout.decode[action]
             of = f" of {actor}" if actor else ""
-            raise ValueError(f"action {action} ({channel} {arg}){of} is illegal: {game.illegal_reason(action)}")
+            raise ValueError(f"action {action} ({channel} {arg}){of} is illegal: {game.illegal_reason(action, player)}")
         game.forfeit(player)
         return Transition(kind, shaping.game_over() if shaping is not None else [0.0, 0.0], [0.0, 0.0], True)
     if kind == MOVE:

@@ -8,6 +8,7 @@ batched twin, tied to this file by property tests).
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,9 +23,8 @@ __all__ = ["ACTION_KINDS", "CHANNELS", "EMPTY", "O", "WINNER_DRAW", "WINNER_NONE
 EMPTY, X, O = 0, 1, 2  # board cell values: player p (0 = X, 1 = O) marks cells with p + 1
 
 
-# The 8 bits of each byte value as 8 items (float32, or bytes 0/1 for bool and int8), lowest bit first.
-# Turning an int into an array is then one table lookup per byte and one np.frombuffer: the step
-# builds two such arrays (observation and mask), and this is about half the cost of np.unpackbits here.
+# The 8 bits of each byte value as 8 items (float32, or bytes 0/1 for bool and int8), lowest bit first:
+# an int becomes an array by one table lookup per byte and one np.frombuffer.
 _FLOAT32_ITEMS = tuple(np.array([b >> i & 1 for i in range(8)], np.float32).tobytes() for b in range(256))
 _BYTE_ITEMS = tuple(bytes(b >> i & 1 for i in range(8)) for b in range(256))
 
@@ -33,6 +33,26 @@ def _bit_items(bits: int, count: int, items: tuple[bytes, ...]) -> bytes:
     """The low ``count`` bits of ``bits``, bit 0 first, one item of ``items`` per bit."""
     raw = b"".join(map(items.__getitem__, bits.to_bytes((count + 7) // 8, "little")))
     return raw[:count * len(items[0]) // 8]
+
+
+# Observations and masks are pure functions of the state, and a game meets the same few thousand
+# positions again and again: building a small numpy array costs about three times as much as copying one
+# (docs/performance.md), so both are memoised by their inputs (a bounded LRU, never out of date) and the
+# envs get copies.
+@lru_cache(maxsize=1 << 15)
+def _observation_of(layout: Layout, planes: int, marker_counts: tuple[int, ...], thoughts_left: int,
+                    entries: int) -> np.ndarray:
+    memory_size = layout.memory_size
+    slots = [*(count / memory_size for count in marker_counts),
+             thoughts_left / max(layout.config.max_thoughts, 1), entries / memory_size]
+    raw = _bit_items(planes, 4 * layout.n_cells, _FLOAT32_ITEMS) + struct.pack(f"<{len(slots)}f", *slots)
+    obs = np.frombuffer(raw, np.float32)  # read-only: the memo hands out copies
+    return obs
+
+
+@lru_cache(maxsize=1 << 15)
+def _mask_of(bits: int, action_size: int) -> np.ndarray:
+    return np.frombuffer(_bit_items(bits, action_size, _BYTE_ITEMS), bool)
 
 
 class Game:
@@ -95,16 +115,12 @@ class Game:
         return " ".join(f"{sign}{arg}" for sign, arg in self.store_entries(player))
 
     def observation(self, player: int) -> np.ndarray:
-        """``player``'s float32 observation (docs/spec.md, "Observations")."""
-        layout, cfg, n = self.layout, self.config, self.n
+        """``player``'s float32 observation (docs/spec.md, "Observations"), a new array."""
+        n, store = self.n, self.stores[player]
         planes = (self.marks[player] | self.marks[1 - player] << n
                   | self.pos[player] << 2 * n | self.neg[player] << 3 * n)
-        store, memory_size = self.stores[player], layout.memory_size
-        slots = [*(store.count(2 * n + marker) / memory_size for marker in range(layout.marker_slots)),
-                 self.thoughts_left[player] / max(cfg.max_thoughts, 1), len(store) / memory_size]
-        raw = _bit_items(planes, 4 * n, _FLOAT32_ITEMS) + struct.pack(f"<{len(slots)}f", *slots)
-        obs = np.frombuffer(bytearray(raw), np.float32)  # a bytearray, so that the array is writable
-        return obs
+        marker_counts = tuple(store.count(2 * n + marker) for marker in range(self.layout.marker_slots))
+        return _observation_of(self.layout, planes, marker_counts, self.thoughts_left[player], len(store)).copy()
 
     def legal_bits(self, player: int) -> int:
         """The legal actions of ``player`` as a bitmask over action ids (0 if it is not to act)."""
@@ -129,7 +145,7 @@ class Game:
     def legal_mask(self, player: int | None = None) -> np.ndarray:
         """Bool array of the actions legal for ``player`` (default: the player to move)."""
         player = self.to_move if player is None else player
-        return np.frombuffer(bytearray(_bit_items(self.legal_bits(player), self.layout.action_size, _BYTE_ITEMS)), bool)
+        return _mask_of(self.legal_bits(player), self.layout.action_size).copy()
 
     def is_legal(self, action: int, player: int | None = None) -> bool:
         """Whether ``player`` (default: the player to move) may take ``action`` now."""
@@ -213,14 +229,14 @@ class Game:
 
     def move(self, cell: int) -> int:
         """Mark empty ``cell`` for the player to move and end its turn; return the winner code afterwards."""
-        player = self.to_move
-        self.marks[player] |= 1 << cell
+        player, marks = self.to_move, self.marks
+        marks[player] |= 1 << cell
         self.thoughts_left[player] = self.config.max_thoughts
         if self.config.persist == "turn":
             self.clear_store(player)
-        if self.layout.has_line(self.marks[player], cell):
+        if self.layout.has_line(marks[player], cell):
             self.winner = player
-        elif self.occupied == self.layout.all_cells:
+        elif marks[0] | marks[1] == self.layout.all_cells:
             self.winner = WINNER_DRAW
         else:
             self.to_move = 1 - player

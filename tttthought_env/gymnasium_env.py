@@ -18,7 +18,7 @@ from tttthought_env.layout import layout_for
 from tttthought_env.opponents import make_opponent
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.shaping import Shaping
-from tttthought_env.transition import MOVE, OUTCOMES, STEP_KINDS, end_rewards, play_action, play_move
+from tttthought_env.transition import MOVE, OUTCOMES, STEP_KINDS, WINNER_NONE, end_rewards, play_action, play_move
 
 
 class ThoughtTicTacToeEnv(gym.Env):
@@ -180,7 +180,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         game, agent = self.game, self.agent
         step = play_action(game, agent, self.layout.check_action(action), self.shaping, self.options)
         reward_shaping, reward_cost = step.shaping[agent], step.cost[agent]
-        if step.kind == MOVE and not game.done:
+        if step.kind == MOVE and game.winner == WINNER_NONE:
             reward_shaping += self._opponent_reply()[agent]
         if not step.illegal:
             self.thoughts_this_episode += step.kind
@@ -189,16 +189,18 @@ class ThoughtTicTacToeEnv(gym.Env):
                                 "reward_cost": reward_cost, "step_kind": STEP_KINDS[step.kind]}
         if step.illegal:
             info["illegal_action"] = True
-        if game.done:
+        terminated = game.winner != WINNER_NONE
+        # Summed in this order, always: the rewards stay the same floats, signed zeros included.
+        reward = reward_shaping + reward_cost
+        if terminated:
             outcomes, rewards = end_rewards(game, self.options.draw_reward)
             info.update(reward_game=rewards[agent], outcome=OUTCOMES[outcomes[agent]],
                         thoughts=self.thoughts_this_episode)
+            reward = rewards[agent] + reward_shaping + reward_cost
             self._needs_reset = True
         if self.render_mode == "human":
             self.render()
-        # Summed in this order, always: the rewards stay the same floats, signed zeros included.
-        reward = info["reward_game"] + reward_shaping + reward_cost if game.done else reward_shaping + reward_cost
-        return self._observe(), reward, game.done, False, info
+        return self._observe(), reward, terminated, False, info
 
     def render(self) -> Any:
         if self.render_mode is None:

@@ -342,6 +342,7 @@ class EpsilonOpponent(Opponent):
         self.base = base
         self.epsilon = check_real("epsilon", epsilon, 0, 1)
         self.n_cells = n_cells if n_cells is not None else getattr(base, "n_cells", None)
+        self._base_opponent = base if isinstance(base, Opponent) else CallableOpponent(base, self.n_cells)
 
     def __repr__(self) -> str:
         return f"EpsilonOpponent({self.base!r}, epsilon={self.epsilon})"
@@ -354,7 +355,7 @@ class EpsilonOpponent(Opponent):
     def reply(self, x: int, o: int, rng: np.random.Generator) -> int:
         n_cells = self._size()
         take_free = rng.random() < self.epsilon
-        base = self.base if isinstance(self.base, Opponent) else CallableOpponent(self.base, n_cells)
+        base = self._base_opponent
         if not base.by_candidates:  # a user's callable (or another mix) picks its own cell
             return random_opponent.reply_on(x, o, n_cells, rng) if take_free else base.reply(x, o, rng)
         free = random_opponent.candidates(x, o, n_cells)

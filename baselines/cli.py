@@ -2,7 +2,8 @@
 
 Standalone: ``python -m baselines train --algo maskable_ppo --condition oracle --capacity tiny``.
 Inside another argparse program: ``baselines.cli.add_subcommands(subparsers)`` registers the four
-subcommands; each sets ``func``, so the host calls ``args.func(args)``.
+subcommands (``add_train`` and so on, one each); each sets ``func``, so the host calls ``args.func(args)``.
+``tttthought train|eval|grid|report`` finds them through the ``tttthought_env.commands`` entry points.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from baselines.config import ALGOS, CAPACITIES, CONDITIONS
 
@@ -113,8 +115,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_subcommands(subparsers) -> None:
+def add_subcommands(subparsers: Any) -> None:
     """Register ``train``, ``eval``, ``grid`` and ``report`` on an argparse subparsers object."""
+    for add in (add_train, add_eval, add_grid, add_report):
+        add(subparsers)
+
+
+def add_train(subparsers: Any) -> None:
+    """Register ``train`` (also the ``tttthought_env.commands`` entry point of ``tttthought train``)."""
     train = subparsers.add_parser("train", help="train one baseline run and evaluate it",
                                   description="Train MaskablePPO or (masked) QR-DQN on a condition or any "
                                               "registered id, then run the evaluation protocol.")
@@ -142,6 +150,9 @@ def add_subcommands(subparsers) -> None:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
 
+
+def add_eval(subparsers: Any) -> None:
+    """Register ``eval``."""
     ev = subparsers.add_parser("eval", help="evaluate a saved checkpoint with the protocol of docs/benchmark.md")
     ev.add_argument("model", help="checkpoint .zip written by train (its run config .json must lie beside it)")
     ev.add_argument("--games", type=int, default=1000, help="games per opponent (default 1000)")
@@ -153,6 +164,9 @@ def add_subcommands(subparsers) -> None:
     ev.add_argument("--out", metavar="JSON", help="write the results here")
     ev.set_defaults(func=cmd_eval)
 
+
+def add_grid(subparsers: Any) -> None:
+    """Register ``grid``."""
     grid = subparsers.add_parser("grid", help="run the experiment grid (parallel, resumable)")
     grid.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: CPU count)")
     grid.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per cell (default 10)")
@@ -175,6 +189,9 @@ def add_subcommands(subparsers) -> None:
     grid.add_argument("--no-progress", action="store_true")
     grid.set_defaults(func=cmd_grid)
 
+
+def add_report(subparsers: Any) -> None:
+    """Register ``report``."""
     rep = subparsers.add_parser("report", help="regenerate docs/results.md and its figures from the run records")
     rep.add_argument("--results", default="results")
     rep.add_argument("--out", default="docs/results.md")

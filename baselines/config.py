@@ -92,6 +92,30 @@ def parse_env_overrides(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _task_and_env(condition: str | None, task: str | None,
+                  env: dict[str, Any] | None) -> tuple[str, str, dict[str, Any]]:
+    """``(condition, task, env settings)``: a headline condition's, with ``env`` on top, or ``"custom"``."""
+    if condition is None:
+        if task is None:
+            raise ValueError("give a condition or a task id")
+        return "custom", task, dict(env or {})
+    if condition not in CONDITIONS:
+        raise ValueError(f"condition must be one of {tuple(CONDITIONS)}, got {condition!r}")
+    spec = CONDITIONS[condition]
+    return condition, task or spec["task"], {**COMMON_ENV, **spec["env"], **(env or {})}
+
+
+def _set_observation(algo: str, params: dict[str, Any], env_settings: dict[str, Any]) -> None:
+    """QR-DQN's observation: masked reads the mask from a dict observation; plain sees the flat vector
+    and forfeits on an illegal action."""
+    if not algo.startswith("qrdqn"):
+        return
+    masked = algo != "qrdqn_unmasked" and params.get("masked", True)
+    env_settings["obs_mode"] = "dict" if masked else "flat"
+    if not masked:
+        env_settings["illegal_action"] = "lose"
+
+
 def make_run_config(
     algo: str,
     condition: str | None = None,
@@ -115,28 +139,12 @@ def make_run_config(
     Either a ``condition`` from :data:`CONDITIONS` or a ``task`` (any registered id) plus ``env`` settings;
     ``env`` is applied on top of the condition's settings. ``hyperparams`` overrides the YAML (for tests).
     """
-    if condition is not None:
-        if condition not in CONDITIONS:
-            raise ValueError(f"condition must be one of {tuple(CONDITIONS)}, got {condition!r}")
-        spec = CONDITIONS[condition]
-        task = task or spec["task"]
-        env_settings = {**COMMON_ENV, **spec["env"], **(env or {})}
-    else:
-        if task is None:
-            raise ValueError("give a condition or a task id")
-        env_settings = dict(env or {})
-        condition = "custom"
+    condition, task, env_settings = _task_and_env(condition, task, env)
     params = load_hyperparams(algo, capacity, condition)
     params = deep_merge(params, hyperparams or {})
     if total_timesteps is not None:
         params["total_timesteps"] = int(total_timesteps)
-    masked = algo != "qrdqn_unmasked" and params.get("masked", True)
-    if algo.startswith("qrdqn"):
-        # The masked variant reads the mask from the observation; the plain one sees the flat vector
-        # and forfeits on an illegal action.
-        env_settings["obs_mode"] = "dict" if masked else "flat"
-        if not masked:
-            env_settings["illegal_action"] = "lose"
+    _set_observation(algo, params, env_settings)
     protocol = dict(EVAL_PROTOCOL)
     if eval_games is not None:
         protocol["games"] = int(eval_games)

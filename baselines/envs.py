@@ -26,6 +26,19 @@ def batched_vec_env_available() -> bool:
     return True
 
 
+def _batched_env(task: str, n_envs: int, config: dict[str, Any], strict: bool) -> Any:
+    """The batched vector env's SB3 adapter, or None for settings it cannot batch (an error if ``strict``)."""
+    from tttthought_env.vector import SB3VecEnv, ThoughtVectorEnv
+
+    settings = {key: value for key, value in env_settings(task, config).items() if key != "render_mode"}
+    try:
+        return SB3VecEnv(ThoughtVectorEnv(n_envs, **settings))
+    except (ValueError, ImportError):  # settings it cannot batch, or a backend that is not installed
+        if strict:
+            raise
+        return None
+
+
 def make_train_env(task: str, n_envs: int, config: dict[str, Any], seed: int, vec: str = "auto"):
     """An SB3 ``VecEnv`` of ``n_envs`` games of ``task`` with ``config`` on top of its registered settings.
 
@@ -39,15 +52,8 @@ def make_train_env(task: str, n_envs: int, config: dict[str, Any], seed: int, ve
     if vec == "batched" and not batched_vec_env_available():
         raise ImportError("vec='batched' needs tttthought_env.vector with its SB3 adapter; use vec='single'")
     if vec in ("auto", "batched") and batched_vec_env_available():
-        from tttthought_env.vector import SB3VecEnv, ThoughtVectorEnv
-
-        settings = {key: value for key, value in env_settings(task, config).items() if key != "render_mode"}
-        try:
-            env = SB3VecEnv(ThoughtVectorEnv(n_envs, **settings))
-        except (ValueError, ImportError):  # settings it cannot batch, or a backend that is not installed
-            if vec == "batched":
-                raise
-        else:
+        env = _batched_env(task, n_envs, config, strict=vec == "batched")
+        if env is not None:
             env.seed(seed)
             return env
     from stable_baselines3.common.env_util import make_vec_env

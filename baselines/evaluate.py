@@ -16,6 +16,8 @@ import torch as th
 
 from baselines.envs import env_settings, make_eval_env
 from baselines.metrics import thought_utility
+from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
+from tttthought_env.rewards import thought_is_correct
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -27,7 +29,7 @@ EVAL_OPPONENTS: dict[str, tuple[str, float] | None] = {
 }
 
 
-def make_scorer(model) -> Scorer:
+def make_scorer(model: Any) -> Scorer:
     """``scorer(obs, legal_mask) -> (B, A)`` action scores of a trained SB3 model (higher = preferred).
 
     ``obs`` is the (B, obs_size) batch of observation vectors; dict-observation models get the mask
@@ -51,7 +53,8 @@ def make_scorer(model) -> Scorer:
     return scorer
 
 
-def _solver_for(env) -> Any:
+def _solver_for(env: ThoughtTicTacToeEnv) -> Any:
+    """The exact solver of the env's board, or ``None`` where it has none (then thoughts are not judged)."""
     cfg = env.config
     try:
         from tttthought_env.solver import get_solver
@@ -61,21 +64,78 @@ def _solver_for(env) -> Any:
         return None
 
 
-def thought_is_correct(game, player: int, channel: str, arg: int, optimal_bits: int) -> bool | None:
-    """Whether a thought about to be taken is correct in the current position; ``None`` for markers.
+def judge_thought(channel: str, arg: int, optimal_bits: int, holds_positive: bool) -> bool | None:
+    """Whether a thought about to be taken is correct (:func:`tttthought_env.rewards.thought_is_correct`).
 
-    ``propose p``: p is an optimal move. ``negate p``: p is not. ``forget p``: the entry it removes is
-    incorrect (``+p`` with p not optimal, or ``-p`` with p optimal).
+    ``optimal_bits``: the solver's optimal moves of the position; ``holds_positive``: whether the thinker's
+    store holds ``+arg`` (so that ``forget arg`` removes it). ``None`` for markers, which are never judged.
     """
     if channel == "marker":
         return None
-    optimal = bool(optimal_bits >> arg & 1)
-    if channel == "propose":
-        return optimal
-    if channel == "negate":
-        return not optimal
-    state = game.prop_state[player][arg]  # +1: forgets +p, -1: forgets -p
-    return (not optimal) if state == 1 else optimal
+    asserts_absent = channel == "negate" or (channel == "forget" and holds_positive)
+    return bool(thought_is_correct(optimal_bits, 1 << arg, asserts_absent))
+
+
+def _judge(env: ThoughtTicTacToeEnv, solver: Any, action: int) -> bool | None:
+    """:func:`judge_thought` of the learner's thought ``action`` in ``env``'s current position."""
+    channel, arg = env.decode_action(action)
+    game = env.game
+    optimal = solver.optimal_bits_from_marks(game.marks[0], game.marks[1])
+    return judge_thought(channel, arg, optimal, bool(game.pos[env.agent] >> arg & 1))
+
+
+def _vector(obs: Any) -> np.ndarray:
+    """The observation vector of a flat or dict observation."""
+    return obs["observation"] if isinstance(obs, dict) else obs
+
+
+def _choose(scorer: Scorer, obs: np.ndarray, legal: np.ndarray, n: int, mask_thoughts: bool,
+            tallies: dict[str, float]) -> list[int]:
+    """The policy's actions: the best-scoring allowed one per game (moves only with ``mask_thoughts``)."""
+    scores = scorer(obs, legal)
+    tallies["decisions"] += len(obs)
+    tallies["illegal_greedy"] += int((~legal[np.arange(len(obs)), scores.argmax(axis=1)]).sum())
+    allowed = legal.copy()
+    if mask_thoughts:
+        allowed[:, n:] = False
+    return np.where(allowed, scores, -np.inf).argmax(axis=1).tolist()
+
+
+def _count_action(tallies: dict[str, float], env: ThoughtTicTacToeEnv, solver: Any, action: int) -> None:
+    """Count a move or a thought (judged when there is a solver), before it is taken."""
+    if action < env.layout.n_cells:
+        tallies["moves"] += 1
+        return
+    tallies["thoughts"] += 1
+    verdict = None if solver is None else _judge(env, solver, action)
+    if verdict is not None:
+        tallies["judged"] += 1
+        tallies["correct"] += int(verdict)
+
+
+def _step(env: ThoughtTicTacToeEnv, solver: Any, action: int,
+          tallies: dict[str, float]) -> tuple[np.ndarray, float, dict[str, Any] | None]:
+    """Count and take the learner's action: (next observation vector, game reward, the info if the game ended)."""
+    _count_action(tallies, env, solver, action)
+    next_obs, _, terminated, truncated, info = env.step(action)
+    tallies["illegal_actions"] += int(bool(info.get("illegal_action", False)))
+    return _vector(next_obs), info["reward_game"], info if terminated or truncated else None
+
+
+def _count_outcome(tallies: dict[str, float], info: dict[str, Any], game_return: float) -> None:
+    outcome = info.get("outcome", "loss")
+    tallies["games"] += 1
+    tallies["wins"] += outcome == "win"
+    tallies["draws"] += outcome == "draw"
+    tallies["losses"] += outcome == "loss"
+    tallies["game_return"] += game_return
+
+
+def _start_envs(task: str, settings: dict[str, Any], count: int,
+                seed: int) -> tuple[list[ThoughtTicTacToeEnv], list[np.ndarray]]:
+    """``count`` eval envs reset with seeds ``seed, seed + 1, ...``, and their first observation vectors."""
+    envs = [make_eval_env(task, settings) for _ in range(count)]
+    return envs, [_vector(env.reset(seed=seed + i)[0]) for i, env in enumerate(envs)]
 
 
 def play_games(
@@ -92,67 +152,39 @@ def play_games(
     parallel: int = 250,
 ) -> dict[str, float]:
     """Play ``n_games`` games as ``side`` ("X" or "O") in lockstep and return the raw tallies."""
-    tallies = {"games": 0, "wins": 0, "draws": 0, "losses": 0, "game_return": 0.0, "moves": 0, "thoughts": 0, "judged": 0,
-                   "correct": 0, "decisions": 0, "illegal_greedy": 0, "illegal_actions": 0}
+    tallies: dict[str, float] = {"games": 0, "wins": 0, "draws": 0, "losses": 0, "game_return": 0.0, "moves": 0,
+                                 "thoughts": 0, "judged": 0, "correct": 0, "decisions": 0, "illegal_greedy": 0,
+                                 "illegal_actions": 0}
     if n_games <= 0:
         return tallies
     overrides = {"agent_player": side, "opponent": opponent, "opponent_epsilon": opponent_epsilon, "shaping": None,
-                     "illegal_action": "lose", "render_mode": None}
-    envs = [make_eval_env(task, env_config, **overrides) for _ in range(min(n_games, parallel))]
-    n = envs[0].rules.n_cells
+                 "illegal_action": "lose", "render_mode": None}
+    envs, obs = _start_envs(task, {**env_config, **overrides}, min(n_games, parallel), seed)
+    n = envs[0].layout.n_cells
     solver = _solver_for(envs[0]) if envs[0].config.thinking else None
     returns = [0.0] * len(envs)
-    for i, env in enumerate(envs):
-        env.reset(seed=seed + i)
     started = len(envs)
     active = list(range(len(envs)))
     while active:
-        obs = np.stack([envs[i].game.obs[envs[i].agent] for i in active])
-        legal = np.stack([envs[i].action_masks() for i in active])
-        scores = scorer(obs, legal)
-        tallies["decisions"] += len(active)
-        tallies["illegal_greedy"] += int((~legal[np.arange(len(active)), scores.argmax(axis=1)]).sum())
-        allowed = legal.copy()
-        if mask_thoughts:
-            allowed[:, n:] = False
-        actions = np.where(allowed, scores, -np.inf).argmax(axis=1)
+        actions = _choose(scorer, np.stack([obs[i] for i in active]), np.stack([envs[i].action_masks() for i in active]),
+                          n, mask_thoughts, tallies)
         still = []
-        for i, action in zip(active, actions.tolist()):
-            env = envs[i]
-            if action >= n:
-                tallies["thoughts"] += 1
-                if solver is not None:
-                    game = env.game
-                    channel, arg = env.rules.decode[action]
-                    verdict = thought_is_correct(game, env.agent, channel, arg,
-                                                 solver.optimal_bits_from_marks(game.marks[0], game.marks[1]))
-                    if verdict is not None:
-                        tallies["judged"] += 1
-                        tallies["correct"] += int(verdict)
-            else:
-                tallies["moves"] += 1
-            _, _, terminated, truncated, info = env.step(action)
-            returns[i] += info["reward_game"]
-            tallies["illegal_actions"] += int(bool(info.get("illegal_action", False)))
-            if terminated or truncated:
-                outcome = info.get("outcome", "loss")
-                tallies["games"] += 1
-                tallies["wins"] += outcome == "win"
-                tallies["draws"] += outcome == "draw"
-                tallies["losses"] += outcome == "loss"
-                tallies["game_return"] += returns[i]
+        for i, action in zip(active, actions):
+            obs[i], reward, ended = _step(envs[i], solver, action, tallies)
+            returns[i] += reward
+            if ended is not None:
+                _count_outcome(tallies, ended, returns[i])
                 returns[i] = 0.0
-                if started < n_games:
-                    env.reset()
-                    started += 1
-                    still.append(i)
-            else:
-                still.append(i)
+                if started >= n_games:
+                    continue
+                obs[i] = _vector(envs[i].reset()[0])
+                started += 1
+            still.append(i)
         active = still
     return tallies
 
 
-def summarize(tallies: dict[str, float]) -> dict[str, float | None]:
+def summarize(tallies: dict[str, float]) -> dict[str, Any]:
     """Rates from tallies: win/draw/loss, draw_or_better, score (mean pure game return), thoughts per move, ..."""
     games = max(tallies["games"], 1)
     return {
@@ -180,7 +212,7 @@ def sides_for(env_config: dict[str, Any], task: str, n_games: int) -> list[tuple
 
 
 def evaluate_against(scorer: Scorer, task: str, env_config: dict[str, Any], opponent_name: str, n_games: int,
-                     seed: int, mask_thoughts: bool = False) -> dict[str, float | None]:
+                     seed: int, mask_thoughts: bool = False) -> dict[str, Any]:
     """Protocol games against one opponent (``"random"``, ``"minimax"`` or ``"training"``), summarized."""
     spec = EVAL_OPPONENTS[opponent_name]
     if spec is None:

@@ -28,6 +28,25 @@ def record_path(results_dir: str | Path, run: dict[str, Any]) -> Path:
     return Path(results_dir) / "records" / run["condition"] / run["algo"] / run["capacity"] / f"seed{run['seed']}.json"
 
 
+def _scale_budget(config: dict[str, Any], budget_scale: float) -> None:
+    """Multiply a run's step budget and curve interval (quick checks only; the record says so)."""
+    params = config["hyperparams"]
+    params["total_timesteps"] = max(int(params["total_timesteps"] * budget_scale), 1)
+    params["eval_every"] = max(int(params["eval_every"] * budget_scale), 1)
+    if "learning_starts" in params:
+        params["learning_starts"] = min(params["learning_starts"], params["total_timesteps"] // 4)
+    config["budget_scale"] = budget_scale
+
+
+def _grid_cells(conditions: list[str], algos: list[str], capacities: list[str],
+                unmasked: bool) -> list[tuple[str, str, str]]:
+    """The (condition, algo, capacity) cells of one seed, plain QR-DQN last."""
+    cells = [(c, a, cap) for c in conditions for a in algos for cap in capacities]
+    if unmasked:
+        cells += [(c, "qrdqn_unmasked", "default") for c in UNMASKED_CONDITIONS if c in conditions]
+    return cells
+
+
 def grid_jobs(
     seeds: Iterable[int] = range(10),
     conditions: Iterable[str] = tuple(CONDITIONS),
@@ -46,22 +65,14 @@ def grid_jobs(
     at default capacity. ``budget_scale`` multiplies every step budget (and curve interval); ``eval_games``
     replaces the protocol's 1,000 games per opponent (both only for quick checks: records say so).
     """
-    conditions, algos, capacities = list(conditions), list(algos), list(capacities)
+    cells = _grid_cells(list(conditions), list(algos), list(capacities), unmasked)
     jobs = []
     for seed in seeds:
-        cells = [(c, a, cap) for c in conditions for a in algos for cap in capacities]
-        if unmasked:
-            cells += [(c, "qrdqn_unmasked", "default") for c in UNMASKED_CONDITIONS if c in conditions]
         for condition, algo, capacity in cells:
             config = make_run_config(algo, condition, capacity=capacity, seed=seed, eval_games=eval_games,
                                      device=device, vec=vec)
             if budget_scale != 1.0:
-                params = config["hyperparams"]
-                params["total_timesteps"] = max(int(params["total_timesteps"] * budget_scale), 1)
-                params["eval_every"] = max(int(params["eval_every"] * budget_scale), 1)
-                if "learning_starts" in params:
-                    params["learning_starts"] = min(params["learning_starts"], params["total_timesteps"] // 4)
-                config["budget_scale"] = budget_scale
+                _scale_budget(config, budget_scale)
             if save_models:
                 config["save_path"] = str(Path(save_models) / condition / algo / capacity / f"seed{seed}.zip")
             jobs.append(config)

@@ -1,6 +1,6 @@
 """pytest-benchmark suite: ``python -m pytest benchmarks --benchmark-only`` (not part of the test run).
 
-Every benchmark runs one of the loops of :mod:`tttthought_env.bench` (random masked play with auto-reset) and
+Every benchmark runs one of the loops of :mod:`benchmarks.bench` (random masked play with auto-reset) and
 records in ``extra_info`` how many env steps one round makes; the summary at the end turns the median round
 time into steps per second and prints the ratios to the peers (PettingZoo's tictactoe_v3, pgx, OpenSpiel; each
 skipped when not installed: ``pip install -c constraints.txt "tttthought-env[bench]"``).
@@ -22,7 +22,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("--bench-all-cores"):
-        from tttthought_env.bench import pin_to_one_core
+        from benchmarks.bench import pin_to_one_core
 
         pin_to_one_core()
 
@@ -33,7 +33,7 @@ def bench_batch(request: pytest.FixtureRequest) -> int:
 
 
 def run_candidate(benchmark, cand, rounds: int = 5) -> None:
-    """Benchmark one :class:`tttthought_env.bench.Candidate`: ``rounds`` rounds of ``cand.steps`` loop calls."""
+    """Benchmark one :class:`benchmarks.bench.Candidate`: ``rounds`` rounds of ``cand.steps`` loop calls."""
     try:
         loop = cand.make()
     except ImportError as err:
@@ -54,7 +54,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return
-    from tttthought_env.bench import compare, format_table
+    from benchmarks.bench import compare, format_table
 
     rows = []
     for bench in session.benchmarks:

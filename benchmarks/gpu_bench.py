@@ -5,7 +5,7 @@ Run on a machine with a CUDA GPU (pgx and JAX with CUDA installed), from the rep
     python benchmarks/gpu_bench.py --batch 1048576 --out benchmarks/results/gpu.json
     python benchmarks/report.py --render   # puts the results into docs/performance.md
 
-Same loop as everywhere (random masked play with auto-reset, :mod:`tttthought_env.bench`). Ours is measured
+Same loop as everywhere (random masked play with auto-reset, :mod:`benchmarks.bench`). Ours is measured
 eagerly (one kernel launch per array operation), as a CUDA graph of the whole step (sampling included, no
 launch overhead), through ``torch.compile`` (fused kernels) and as a CUDA graph of the compiled step; pgx is
 jitted as usual (``vmap`` + ``lax.scan``).
@@ -76,7 +76,7 @@ def bench_ours(task: str, batch: int, rounds: int, variant: str) -> float:
 
 
 def bench_pgx(batch: int, rounds: int) -> float:
-    from tttthought_env.bench import PgxLoop
+    from benchmarks.bench import PgxLoop
 
     loop = PgxLoop(batch, chunk=32)
     return _rate(lambda: loop.run(32), batch * 32, rounds, 5, lambda: None)
@@ -122,7 +122,7 @@ def main() -> int:
             name = f"ours vector torch [{short}]" if variant == "eager" else f"ours vector torch, {variant} [{short}]"
             record(name, task, lambda t=task, v=variant: bench_ours(t, args.batch, args.rounds, v))
             torch.cuda.empty_cache()
-    from tttthought_env.bench import compare, format_table
+    from benchmarks.bench import compare, format_table
 
     table = rows + compare(rows) + _variant_ratios(rows)
     print(format_table(table))

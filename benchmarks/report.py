@@ -41,7 +41,7 @@ def _load(name: str) -> dict | None:
 
 
 def measure_cpu(rounds: int | None) -> None:
-    from tttthought_env.bench import machine_info, run_bench
+    from benchmarks.bench import machine_info, run_bench
 
     rows = run_bench(quick=False, rounds=rounds, groups=("single", "vector"), verbose=True)
     for row in rows:
@@ -52,7 +52,7 @@ def measure_cpu(rounds: int | None) -> None:
 
 
 def measure_sb3() -> None:
-    from tttthought_env.bench import machine_info, pin_to_one_core, sb3_fps
+    from benchmarks.bench import machine_info, pin_to_one_core, sb3_fps
 
     pin_to_one_core()
     rows = sb3_fps()
@@ -62,7 +62,7 @@ def measure_sb3() -> None:
 
 def measure_single_repeats(repeats: int) -> None:
     """Run the single-env group ``repeats`` times over, to show how much its ratios move between runs."""
-    from tttthought_env.bench import machine_info, run_bench
+    from benchmarks.bench import machine_info, run_bench
 
     runs = []
     for i in range(repeats):
@@ -90,7 +90,7 @@ def _render_repeats(repeats: dict) -> list[str]:
         "| ours | vs | target | min | median | max | runs meeting the target |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    from tttthought_env.bench import TARGETS
+    from benchmarks.bench import TARGETS
 
     for name, base, target in TARGETS:
         values = [run["ratios"][name] for run in runs if run["ratios"].get(name) is not None]
@@ -107,7 +107,7 @@ def _render_repeats(repeats: dict) -> list[str]:
 
 
 def render() -> str:
-    from tttthought_env.bench import format_table
+    from benchmarks.bench import format_table
 
     parts = []
     cpu = _load("cpu.json")
@@ -149,7 +149,7 @@ def render() -> str:
         parts += [
             "### Training throughput: MaskablePPO (sb3-contrib)",
             "",
-            (f"`tttthought_env.bench.sb3_fps`: {rows[0]['num_envs']} games of {rows[0]['task']}, "
+            (f"`benchmarks.bench.sb3_fps`: {rows[0]['num_envs']} games of {rows[0]['task']}, "
              "n_steps=64, batch_size=1024, n_epochs=4, MlpPolicy, torch on one thread, one core."),
             "",
             "| vector env | timesteps | fps |",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.conftest import run_candidate
-from tttthought_env.bench import candidates
+from benchmarks.bench import candidates
 
 
 def _vector(batch: int) -> list:

@@ -26,7 +26,7 @@ DEFAULT_BOARDS = (
 _CHILD = """
 import json, os, sys, time, types
 import numpy as np
-# Import the solver without the package __init__ (which pulls in gymnasium): the solver needs numpy only.
+# Import the solver without the package __init__ (which registers every env): it needs only its own modules.
 package = types.ModuleType("tttthought_env")
 package.__path__ = [os.path.join(sys.argv[6], "tttthought_env")]
 sys.modules["tttthought_env"] = package

@@ -1,11 +1,18 @@
-"""The benchmark harness of tttthought_env.bench: its loops play legally, and its ratios are paired by round."""
+"""The benchmark harness of benchmarks/bench.py: its loops play legally, and its ratios are paired by round."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from tttthought_env import ThoughtTicTacToeEnv, pettingzoo_env
-from tttthought_env.bench import AECLoop, GymLoop, compare, paired_ratio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ lives beside the package, not in it
+from benchmarks import bench  # noqa: E402
+from benchmarks.bench import AECLoop, GymLoop, compare, paired_ratio  # noqa: E402
 
 
 def test_paired_ratio_cancels_a_drift_that_the_ratio_of_medians_keeps():
@@ -57,3 +64,20 @@ def test_aec_loop_plays_only_legal_actions_and_resets():
     resets = count_resets(env)
     assert AECLoop(env, seed=4).run(600) == 600
     assert len(resets) > 5  # both players step; games end and the loop starts new ones
+
+
+def test_the_command_line_runs_the_quick_or_the_full_benchmark(capsys, monkeypatch, tmp_path):
+    calls = []
+
+    def run_bench(quick=True, rounds=None, verbose=False):
+        calls.append({"quick": quick, "rounds": rounds, "verbose": verbose})
+        return [{"name": "ours", "steps_per_s": 1.0}]
+
+    monkeypatch.setattr(bench, "run_bench", run_bench)
+    monkeypatch.setattr(bench, "format_table", lambda rows: "| TABLE | " + rows[0]["name"])
+    assert bench.main([]) == 0
+    assert "| TABLE | ours" in capsys.readouterr().out
+    out = tmp_path / "rows" / "bench.json"
+    assert bench.main(["--full", "--rounds", "3", "--verbose", "--json", str(out)]) == 0
+    assert calls == [{"quick": True, "rounds": None, "verbose": False}, {"quick": False, "rounds": 3, "verbose": True}]
+    assert json.loads(out.read_text()) == [{"name": "ours", "steps_per_s": 1.0}]

@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -187,27 +186,12 @@ def test_play_against_a_saved_agent_that_thinks(tiny_agents):
 
 
 # ----------------------------------------------------------------------------- bench
-def test_bench_is_wired_to_the_bench_module(capsys, monkeypatch):
-    calls = {}
-    fake = types.ModuleType("tttthought_env.bench")
-
-    def run_bench(quick=True, verbose=False):
-        calls["quick"] = quick
-        return [{"name": "ours", "steps_per_s": 1.0}]
-
-    fake.run_bench = run_bench
-    fake.format_table = lambda rows: "| TABLE | " + rows[0]["name"]
-    monkeypatch.setitem(sys.modules, "tttthought_env.bench", fake)
-    code, out, _ = run_cli(capsys, "bench")
-    assert code == 0 and "| TABLE | ours" in out and calls == {"quick": True}
-    code, out, _ = run_cli(capsys, "bench", "--full")
-    assert calls == {"quick": False}
-
-
-def test_bench_missing_module_is_a_clear_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tttthought_env.bench", None)
-    code, _, err = run_cli(capsys, "bench")
-    assert code == 2 and "tttthought_env.bench is not available" in err
+def test_bench_says_where_the_benchmark_lives(capsys):
+    for argv in (["bench"], ["bench", "--full"]):
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 2 and "python benchmarks/bench.py" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+    assert (ROOT / "benchmarks" / "bench.py").exists()
 
 
 # ------------------------------------------------------------------- baselines, main
@@ -226,6 +210,41 @@ def test_baselines_commands_explain_missing_sb3(capsys, monkeypatch):
     assert code == 2 and "needs " in err and "pip install" in err and "Traceback" not in err
 
 
+def test_plugin_commands_come_from_entry_points_and_missing_ones_say_so(capsys, monkeypatch):
+    # Installed: main and the baselines' commands come from the tttthought_env.commands entry points.
+    assert {"main", "train", "eval", "grid", "report"} <= set(cli.plugin_entry_points())
+    # Not installed: each is still listed, and says in one line what to install.
+    monkeypatch.setattr(cli, "plugin_entry_points", dict)
+    for command in ("main", "train", "report"):
+        code, out, err = run_cli(capsys, command, "--anything")
+        assert code == 2 and "needs the baselines extra" in err and "pip install" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_main_when_the_baselines_package_cannot_load(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "baselines.main", None)
+    code, _, err = run_cli(capsys, "main")
+    assert code == 2 and "needs the baselines extra" in err and ".[baselines]" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_env_package_never_imports_baselines():
+    """Importing every module of tttthought_env, and building the CLI's help, imports no baselines module
+    except through the entry points (which the help lists without importing their heavy parts)."""
+    modules = sorted(".".join(path.relative_to(ROOT).with_suffix("").parts)
+                     for path in (ROOT / "tttthought_env").rglob("*.py"))
+    modules = [name.removesuffix(".__init__") for name in modules if not name.endswith("__main__")]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m == 'baselines' or m.startswith('baselines.')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert not (ROOT / "tttthought_env" / "bench.py").exists()  # the benchmark lives in benchmarks/
+
+
 def test_main_without_sb3_is_a_clear_error(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "sb3_contrib", None)
     code, _, err = run_cli(capsys, "main", "--out", "unused")
@@ -235,8 +254,10 @@ def test_main_without_sb3_is_a_clear_error(capsys, monkeypatch):
 def test_main_job_at_a_tiny_size(tmp_path):
     pytest.importorskip("sb3_contrib")
     pytest.importorskip("baselines.train")
+    from baselines.main import run_main
+
     out = io.StringIO()
-    result = cli.run_main(out=tmp_path, timesteps=512, eval_games=4, progress_bar=False, stream=out,
+    result = run_main(out=tmp_path, timesteps=512, eval_games=4, progress_bar=False, stream=out,
                           hyperparams={"n_envs": 4, "n_steps": 64, "batch_size": 64, "eval_every": 256,
                                        "curve_games": 4})
     text = out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.evaluate import evaluate_against, thought_is_correct
+from baselines.evaluate import evaluate_against, judge_thought
 from baselines.metrics import (
     game_score,
     iqm,
@@ -17,7 +17,7 @@ from baselines.metrics import (
     stratified_bootstrap_ci,
     thought_utility,
 )
-from tttthought_env.core import Config, Game, rules_for
+from tttthought_env.core import Config, Game, layout_for
 
 
 # ----------------------------------------------------------------------------------------------- IQM
@@ -128,10 +128,15 @@ def test_game_score_and_thought_utility_by_hand():
 
 def _position_o_must_block() -> Game:
     """X on 0 and 1, O on 4, O to move: the only optimal move for O is 2 (block)."""
-    game = Game(rules_for(Config()))
+    game = Game(layout_for(Config()))
     for cell in (0, 4, 1):
         game.move(cell)
     return game
+
+
+def _judge(game: Game, channel: str, arg: int, optimal: int) -> bool | None:
+    """The evaluation's verdict on O's thought ``channel arg`` in ``game``."""
+    return judge_thought(channel, arg, optimal, bool(game.pos[1] >> arg & 1))
 
 
 def test_thought_correctness_by_hand():
@@ -140,23 +145,23 @@ def test_thought_correctness_by_hand():
     game = _position_o_must_block()
     optimal = get_solver(3, 3, 3).optimal_bits_from_marks(game.marks[0], game.marks[1])
     assert optimal == 1 << 2
-    assert thought_is_correct(game, 1, "propose", 2, optimal) is True
-    assert thought_is_correct(game, 1, "propose", 5, optimal) is False
-    assert thought_is_correct(game, 1, "negate", 5, optimal) is True
-    assert thought_is_correct(game, 1, "negate", 2, optimal) is False
-    assert thought_is_correct(game, 1, "negate", 0, optimal) is True  # an occupied cell is never optimal
-    assert thought_is_correct(game, 1, "marker", 0, optimal) is None
-    rules = game.rules
-    game.think(rules.encode_action("propose", 5))  # +5 (incorrect) in the store
-    game.think(rules.encode_action("negate", 2))  # -2 (incorrect) in the store
-    game.think(rules.encode_action("marker", 0))  # markers are never judged
-    assert thought_is_correct(game, 1, "forget", 5, optimal) is True  # removes the incorrect +5
-    assert thought_is_correct(game, 1, "forget", 2, optimal) is True  # removes the incorrect -2
+    assert _judge(game, "propose", 2, optimal) is True
+    assert _judge(game, "propose", 5, optimal) is False
+    assert _judge(game, "negate", 5, optimal) is True
+    assert _judge(game, "negate", 2, optimal) is False
+    assert _judge(game, "negate", 0, optimal) is True  # an occupied cell is never optimal
+    assert _judge(game, "marker", 0, optimal) is None
+    layout = game.layout
+    game.think(layout.encode_action("propose", 5))  # +5 (incorrect) in the store
+    game.think(layout.encode_action("negate", 2))  # -2 (incorrect) in the store
+    game.think(layout.encode_action("marker", 0))  # markers are never judged
+    assert _judge(game, "forget", 5, optimal) is True  # removes the incorrect +5
+    assert _judge(game, "forget", 2, optimal) is True  # removes the incorrect -2
     game2 = _position_o_must_block()
-    game2.think(rules.encode_action("propose", 2))  # +2 (correct)
-    game2.think(rules.encode_action("negate", 5))  # -5 (correct)
-    assert thought_is_correct(game2, 1, "forget", 2, optimal) is False
-    assert thought_is_correct(game2, 1, "forget", 5, optimal) is False
+    game2.think(layout.encode_action("propose", 2))  # +2 (correct)
+    game2.think(layout.encode_action("negate", 5))  # -5 (correct)
+    assert _judge(game2, "forget", 2, optimal) is False
+    assert _judge(game2, "forget", 5, optimal) is False
 
 
 # ------------------------------------------------------------- protocol on hand-made policies (no training)

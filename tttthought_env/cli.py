@@ -3,36 +3,47 @@
     tttthought main                  train MaskablePPO on Full-v0 with R(δx), evaluate, plot, replay (~3 min)
     tttthought play                  play in the terminal against minimax, a heuristic or a saved agent
     tttthought replay EPISODE.jsonl  turn a recorded episode into an animated GIF or an HTML page
-    tttthought bench                 environment throughput benchmark
     tttthought tasks                 the registered ids and their settings
     tttthought demo                  one episode of a solver-guided agent thinking aloud
     tttthought train|eval|...        the baselines' commands (need the ``baselines`` extra)
+    tttthought bench                 says how to run the throughput benchmark (``python benchmarks/bench.py``)
 
-Heavy imports (PyTorch, SB3, matplotlib) happen inside the commands that need them, so
-``tttthought --help`` is quick and works without the extras.
+``main``, ``train``, ``eval``, ``grid`` and ``report`` are plugins: installed packages provide them
+through the entry point group ``tttthought_env.commands`` (the ``baselines`` package does, see
+pyproject.toml), each entry point a function that adds its subcommand to the argparse subparsers.
+This package never imports ``baselines`` itself. Heavy imports (PyTorch, SB3, matplotlib) happen
+inside the commands that need them, so ``tttthought --help`` is quick and works without the extras.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import distributions
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    import gymnasium
+
+    from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
+    from tttthought_env.solver import Solver
 
 EXTRA_HINT = "pip install -c constraints.txt -e '.[baselines]'"
-#: Subcommands the baselines package provides; shown (with a hint) when it cannot be imported.
 #: Modules of the optional extras: a command that misses one says which extra to install.
 OPTIONAL_MODULES = {"sb3_contrib", "stable_baselines3", "torch", "matplotlib", "yaml", "tqdm", "rich", "tensorboard",
                     "PIL", "ray"}
-#: The main job's budget: about 1-2 minutes of training on two laptop cores, 3 minutes in all at most.
-MAIN_TIMESTEPS = 600_000
-MAIN_EVAL_GAMES = 500
-BASELINE_COMMANDS = {"train": "train one baseline run", "eval": "evaluate a saved agent with the protocol",
-                     "grid": "run the grid of conditions x algorithms x seeds", "report": "tables and plots of results"}
+#: The entry point group of the plugin commands: ``name = "module:function"``, ``function(subparsers)``.
+PLUGIN_GROUP = "tttthought_env.commands"
+#: Commands the baselines package provides; listed (with a hint) even when it is not installed.
+PLUGIN_COMMANDS = {"main": "the main job: train MaskablePPO with R(δx), evaluate, plot, replay (~3 min)",
+                   "train": "train one baseline run", "eval": "evaluate a saved agent with the protocol",
+                   "grid": "run the grid of conditions x algorithms x seeds", "report": "tables and plots of results"}
+BENCH_HINT = ("the throughput benchmark is not part of the installed package; from a source checkout run "
+              "`python benchmarks/bench.py` (add --full for the full one; peers need "
+              "pip install -c constraints.txt -e '.[bench]'), see docs/performance.md")
 
 
 class CommandError(Exception):
@@ -40,6 +51,39 @@ class CommandError(Exception):
 
 
 # ------------------------------------------------------------------------------ demo
+def _lowest(bits: int) -> int:
+    return (bits & -bits).bit_length() - 1
+
+
+def demo_thoughts(solver: Solver, marks: Sequence[int], all_cells: int) -> tuple[int, list[tuple[str, int]]]:
+    """The demo agent's plan: the lowest optimal cell, thoughts asserting it and negating one non-optimal empty cell."""
+    optimal = solver.optimal_bits_from_marks(marks[0], marks[1])
+    cell = _lowest(optimal)
+    plan = [("propose", cell)]
+    bad = all_cells & ~(optimal | marks[0] | marks[1])
+    if bad:
+        plan.append(("negate", _lowest(bad)))
+    return cell, plan
+
+
+def _render(env: gymnasium.Env) -> str:
+    return str(env.render())
+
+
+def _demo_turn(env: gymnasium.Env, core_env: ThoughtTicTacToeEnv, solver: Solver, info: dict[str, Any],
+               frames: list[str]) -> tuple[bool, dict[str, Any]]:
+    """Think (the thoughts the task allows and has left), then play the planned cell; append the frames."""
+    cell, plan = demo_thoughts(solver, core_env.game.marks, core_env.layout.all_cells)
+    done = False
+    for channel, arg in plan:
+        if channel in core_env.layout.blocks and info["action_mask"][core_env.encode_action(channel, arg)]:
+            _, reward, done, _, info = env.step(core_env.encode_action(channel, arg))
+            frames.append(f"-- thought: {channel} {arg}  (reward {float(reward):+.2f})\n{_render(env)}")
+    _, reward, done, _, info = env.step(core_env.encode_action("move", cell))
+    frames.append(f"-- move: {cell}  (reward {float(reward):+.2f})\n{_render(env)}")
+    return bool(done), info
+
+
 def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | None = None) -> list[str]:
     """Play one episode in which a solver-guided agent thinks aloud before each move; return the frames.
 
@@ -56,29 +100,16 @@ def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | 
         from tttthought_env.replay import RecordEpisode
 
         env = recorder = RecordEpisode(env, Path(record).parent, name_prefix=".demo")
-    core_env = env.unwrapped
+    core_env = cast("ThoughtTicTacToeEnv", env.unwrapped)
     solver = get_solver(core_env.config.rows, core_env.config.cols, core_env.config.k)
     _, info = env.reset(seed=seed)
-    frames = [env.render()]
+    frames = [_render(env)]
     done = False
     while not done:
-        # Think: assert one optimal move and negate one non-optimal empty cell, then play what it asserted.
-        optimal = solver.optimal_moves(core_env.game.board)
-        mask = info["action_mask"]
-        plan = [("propose", int(optimal.nonzero()[0][0]))]
-        bad = [c for c in range(core_env.game.n) if core_env.game.board[c] == 0 and not optimal[c]]
-        if bad:
-            plan.append(("negate", bad[0]))
-        for channel, arg in plan:
-            if channel in core_env.rules.offsets and mask[core_env.encode_action(channel, arg)]:
-                _, reward, done, _, info = env.step(core_env.encode_action(channel, arg))
-                frames.append(f"-- thought: {channel} {arg}  (reward {reward:+.2f})\n{env.render()}")
-                mask = info["action_mask"]
-        _, reward, done, _, info = env.step(core_env.encode_action("move", plan[0][1]))
-        frames.append(f"-- move: {plan[0][1]}  (reward {reward:+.2f})\n{env.render()}")
+        done, info = _demo_turn(env, core_env, solver, info, frames)
     frames.append(f"outcome: {info['outcome']}, thoughts this episode: {info['thoughts']}")
     env.close()
-    if recorder is not None and recorder.paths:
+    if record and recorder is not None and recorder.paths:
         recorder.paths[-1].replace(record)
     return frames
 
@@ -102,16 +133,16 @@ def task_rows() -> list[dict[str, Any]]:
     import gymnasium
 
     import tttthought_env  # noqa: F401
-    from tttthought_env.core import Config, rules_for
+    from tttthought_env.config import Config
+    from tttthought_env.layout import layout_for
     from tttthought_env.registration import TASKS
 
     rows = []
     for task_id in TASKS:
         spec = gymnasium.spec(task_id)
         kwargs = spec.kwargs
-        keys = ("rows", "cols", "k", "channels", "max_thoughts", "memory_size", "num_markers", "persist")
-        config = Config(**{key: kwargs[key] for key in keys if key in kwargs})
-        rules = rules_for(config)
+        config = Config.from_settings(kwargs)
+        layout = layout_for(config)
         opponent = kwargs.get("opponent", "random")
         epsilon = kwargs.get("opponent_epsilon", 0.0)
         rows.append({
@@ -123,8 +154,8 @@ def task_rows() -> list[dict[str, Any]]:
             "num_markers": config.num_markers if "marker" in config.channels else 0,
             "persist": config.persist,
             "opponent": f"{opponent} (epsilon {epsilon:g})" if epsilon else str(opponent),
-            "actions": rules.action_size,
-            "obs": rules.obs_size,
+            "actions": layout.action_size,
+            "obs": layout.obs_size,
             "max_episode_steps": spec.max_episode_steps,
             "kwargs": dict(kwargs),
         })
@@ -155,12 +186,14 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     shown = [dict(r, id=r["id"]) for r in rows]
     columns = ("id", "board", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent",
                "actions", "obs", "max_episode_steps")
-    print(_table(columns, [[str(r[c]) for c in columns] for r in shown]))
+    print(text_table(columns, [[str(r[c]) for c in columns] for r in shown]))
     print("\nAny argument can be overridden: gymnasium.make(id, rows=4, cols=4, shaping='potential', ...)")
     return 0
 
 
-def _table(header: Sequence[str], rows: list[Sequence[str]], align_right: Sequence[int] = ()) -> str:
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], align_right: Iterable[int] = ()) -> str:
+    """A plain-text table: columns padded to their widest cell, ``align_right`` columns right-aligned."""
+    align_right = set(align_right)
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
 
     def fmt(cells: Sequence[Any]) -> str:
@@ -212,205 +245,44 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
-    try:
-        bench = importlib.import_module("tttthought_env.bench")
-    except ImportError as err:
-        raise CommandError(f"the benchmark module tttthought_env.bench is not available ({err})") from None
-    run_bench = getattr(bench, "run_bench", None)
-    format_table = getattr(bench, "format_table", None)
-    if run_bench is None or format_table is None:
-        raise CommandError("tttthought_env.bench has no run_bench()/format_table(); this build is incomplete")
-    import inspect
-
-    accepted = inspect.signature(run_bench).parameters
-    kwargs = {"quick": not args.full}
-    if "verbose" in accepted:
-        kwargs["verbose"] = args.verbose
-    if args.rounds is not None and "rounds" in accepted:
-        kwargs["rounds"] = args.rounds
-    print("measuring environment throughput (random masked play with auto-reset)...", flush=True)
-    rows = run_bench(**kwargs)
-    print(format_table(rows))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
-        print(f"\nwrote {args.json}")
-    return 0
+    raise CommandError(BENCH_HINT)
 
 
-# ------------------------------------------------------------------------------ main
-def _require_baselines() -> None:
-    missing = []
-    for module in ("sb3_contrib", "stable_baselines3", "torch", "matplotlib", "yaml"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        raise CommandError(f"this command needs the baselines extra (missing: {', '.join(missing)}); "
-                           f"install it with: {EXTRA_HINT}")
-    try:
-        importlib.import_module("baselines.train")
-    except ImportError as err:
-        raise CommandError(f"the baselines package cannot be imported ({err}); install with: {EXTRA_HINT}") from None
-
-
-def results_table(record: dict[str, Any]) -> str:
-    """The main job's results table: win/draw/loss against each opponent, thoughts per move, thought utility."""
-    final = record["final"]
-    header = ("opponent", "games", "win", "draw", "loss", "draw-or-better", "thoughts/move", "correct thoughts",
-              "thought utility")
-    rows = []
-    for name in ("random", "minimax", "training"):
-        result = final.get(f"vs_{name}")
-        if not result:
-            continue
-        correct = result.get("correct_thought_fraction")
-        rows.append([
-            name, str(result["games"]), f"{result['win']:.3f}", f"{result['draw']:.3f}", f"{result['loss']:.3f}",
-            f"{result['draw_or_better']:.3f}", f"{result['thoughts_per_move']:.2f}",
-            "-" if correct is None else f"{correct:.3f}", f"{final.get(f'thought_utility_{name}', 0.0):+.3f}",
-        ])
-    return _table(header, rows, align_right=range(1, len(header)))
-
-
-def plot_learning_curve(record: dict[str, Any], path: str | Path) -> Path:
-    """Draw-or-better against minimax over training steps, saved as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    points = record["curve"]
-    steps = [p["step"] for p in points]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(steps, [p["draw_or_better"] for p in points], marker="o", label="draw-or-better vs minimax")
-    ax.plot(steps, [p["win"] for p in points], marker=".", linestyle="--", label="win vs minimax")
-    ax2 = ax.twinx()
-    ax2.plot(steps, [p["thoughts_per_move"] for p in points], color="tab:green", alpha=0.6, linestyle=":",
-             label="thoughts per move")
-    ax2.set_ylabel("thoughts per move")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("training steps (moves and thoughts)")
-    ax.set_ylabel("rate")
-    run = record.get("run", {})
-    ax.set_title(f"{run.get('algo', '')} on {run.get('task', '')}, {run.get('condition', '')}, seed {run.get('seed', '')}",
-                 fontsize=9)
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
-              fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def record_agent_episode(model: Any, task: str, env_config: dict[str, Any], path: str | Path, seed: int = 0,
-                         opponent: str = "minimax", agent_player: str = "X") -> Path:
-    """One deterministic masked episode of ``model`` against ``opponent``, recorded as JSON lines."""
-    import gymnasium
-
-    from tttthought_env.replay import record_policy_episode
-
-    settings = {**env_config, "opponent": opponent, "opponent_epsilon": 0.0, "agent_player": agent_player}
-    env = gymnasium.make(task, **settings)
-    is_dict = hasattr(model.observation_space, "spaces")
-
-    def policy(obs: Any, mask: Any) -> int:
-        action, _ = model.predict(obs, action_masks=mask, deterministic=True)
-        return int(action)
-
-    if is_dict and env.unwrapped.obs_mode != "dict":  # pragma: no cover - the run config fixes obs_mode
-        raise CommandError("the saved model expects dict observations; record with obs_mode='dict'")
-    return record_policy_episode(env, policy, path, seed=seed)
-
-
-def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTEPS, eval_games: int = MAIN_EVAL_GAMES,
-             seed: int = 0, condition: str = "potential", capacity: str = "default", progress_bar: bool = True,
-             hyperparams: dict[str, Any] | None = None, stream: Any = None) -> dict[str, Any]:
-    """The main job: train, evaluate, print the results table, save the curve PNG and an episode replay.
-
-    Returns ``{"record": ..., "paths": {...}}``. ``timesteps=None`` takes the (smaller) budget of
-    ``baselines/hyperparams/maskable_ppo.yml``, the one the benchmark grid uses. Nothing is downloaded.
-    """
-    stream = sys.stdout if stream is None else stream
-    _require_baselines()
-    from baselines.config import CONDITIONS, make_run_config
-    from baselines.train import load_model, train, write_record
-
-    if condition not in CONDITIONS:
-        raise CommandError(f"condition must be one of {', '.join(CONDITIONS)}, got {condition!r}")
-
-    def say(text: str = "") -> None:
-        print(text, file=stream, flush=True)
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "model.zip"
-    run_config = make_run_config("maskable_ppo", condition, capacity=capacity, seed=seed, total_timesteps=timesteps,
-                                 eval_games=eval_games, save_path=str(model_path), progress_bar=progress_bar,
-                                 hyperparams=hyperparams)
-    params = run_config["hyperparams"]
-    shaping = run_config["env"].get("shaping") or "none"
-    say(f"tttthought main: MaskablePPO on {run_config['task']} (shaping: {shaping}), "
-        f"{params['total_timesteps']:,} steps, seed {seed}; evaluation: {eval_games} games per opponent")
-    began = time.perf_counter()
-    record = train(run_config)
-    record_path = write_record(record, out / "record.json")
-    say(f"\ntrained in {record['train_seconds']:.0f} s, evaluated in {record['final_eval_seconds']:.0f} s "
-        f"({record['total_timesteps']:,} steps)\n")
-    say(results_table(record))
-    say("\nthought utility = score with thoughts - score with thoughts masked, same games (docs/benchmark.md)")
-    curve_path = plot_learning_curve(record, out / "learning_curve.png")
-    model, saved_config = load_model(model_path)
-    episode_path = record_agent_episode(model, saved_config["task"], saved_config["env"], out / "episode.jsonl",
-                                        seed=seed)
-    from tttthought_env.replay import write_gif, write_html
-
-    gif_path = write_gif(episode_path, out / "episode.gif")
-    html_path = write_html(episode_path, out / "episode.html")
-    paths = {"record": record_path, "model": model_path, "learning_curve": curve_path, "episode": episode_path,
-             "replay_gif": gif_path, "replay_html": html_path}
-    say(f"\ndone in {time.perf_counter() - began:.0f} s. Files:")
-    width = max(len(k) for k in paths)
-    for key, path in paths.items():
-        say(f"  {key.ljust(width)}  {path}")
-    say(f"\nplay against the agent: tttthought play --opponent {model_path}")
-    return {"record": record, "paths": paths}
-
-
-def cmd_main(args: argparse.Namespace) -> int:
-    hyperparams = {"eval_every": args.eval_every} if args.eval_every else None
-    run_main(out=args.out, timesteps=args.timesteps, eval_games=args.eval_games, seed=args.seed,
-             condition=args.condition, capacity=args.capacity, progress_bar=not args.no_progress,
-             hyperparams=hyperparams)
-    return 0
-
-
-# ------------------------------------------------------------------------ baselines
-def _missing_baselines(err: BaseException):
+# ---------------------------------------------------------------------- plugin commands
+def _unavailable(name: str, reason: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        raise CommandError(f"`tttthought {args.command}` needs the baselines extra ({err}); install it with: "
-                           f"{EXTRA_HINT}")
+        raise CommandError(f"`tttthought {name}` needs the baselines extra ({reason}); install it with: {EXTRA_HINT}")
 
     return run
 
 
-def add_baseline_commands(sub: Any) -> None:
-    """Add the baselines' subcommands (``baselines.cli.add_subcommands``), or stubs that explain what is missing."""
-    try:
-        module = importlib.import_module("baselines.cli")
-        add = module.add_subcommands
-    except (ImportError, AttributeError) as err:
-        for name, text in BASELINE_COMMANDS.items():
-            stub = sub.add_parser(name, help=f"{text} (needs the baselines extra)", add_help=False)
-            stub.set_defaults(func=_missing_baselines(err), accepts_extra=True)
-        return
-    add(sub)
+def plugin_entry_points() -> dict[str, Any]:
+    """``{command name: entry point}`` of the installed ``tttthought_env.commands`` plugins.
+
+    Every distribution is read, duplicates included (``entry_points()`` keeps only the first copy of a
+    name, and a stale ``*.egg-info`` in the working directory would then hide the installed commands).
+    """
+    found: dict[str, Any] = {}
+    for dist in distributions():
+        for ep in dist.entry_points:
+            if ep.group == PLUGIN_GROUP:
+                found.setdefault(ep.name, ep)
+    return found
+
+
+def add_plugin_command(sub: Any, name: str, found: dict[str, Any]) -> None:
+    """Add command ``name`` from its entry point in ``found``, or a stub whose one-line error says what is missing."""
+    reason = "the package that provides it is not installed"
+    if name in found:
+        try:
+            register = found[name].load()
+        except (ImportError, AttributeError) as err:
+            reason = str(err)
+        else:
+            register(sub)
+            return
+    stub = sub.add_parser(name, help=f"{PLUGIN_COMMANDS.get(name, name)} (needs the baselines extra)", add_help=False)
+    stub.set_defaults(func=_unavailable(name, reason), accepts_extra=True)
 
 
 # ---------------------------------------------------------------------------- parser
@@ -423,23 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tttthought-env {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    main = sub.add_parser("main", help="the main job: train MaskablePPO with R(δx), evaluate, plot, replay (~3 min)",
-                          description="Train MaskablePPO on tttthought/Full-v0 with potential shaping, evaluate it "
-                                      "with the benchmark protocol, print a results table, save a learning-curve PNG "
-                                      "and an episode replay. Nothing is downloaded.")
-    main.add_argument("--out", default="runs/main", help="output folder (default: runs/main)")
-    main.add_argument("--timesteps", type=int, default=MAIN_TIMESTEPS,
-                      help=f"training steps, thoughts included (default: {MAIN_TIMESTEPS:,})")
-    main.add_argument("--eval-games", type=int, default=MAIN_EVAL_GAMES,
-                      help=f"evaluation games per opponent, half as X and half as O (default: {MAIN_EVAL_GAMES})")
-    main.add_argument("--eval-every", type=int, default=None, help="steps between learning-curve points")
-    main.add_argument("--seed", type=int, default=0)
-    main.add_argument("--condition", default="potential",
-                      help="plain, thoughts, oracle, potential (default) or prediction")
-    main.add_argument("--capacity", default="default", choices=("tiny", "default"), help="network size")
-    main.add_argument("--no-progress", action="store_true", help="no progress bar")
-    main.set_defaults(func=cmd_main)
+    plugins = plugin_entry_points()
+    add_plugin_command(sub, "main", plugins)  # first in the help: the command to start with
 
     play = sub.add_parser("play", help="play in the terminal against minimax, a heuristic or a saved agent",
                           description="Play against minimax, a heuristic, a random player or a saved MaskablePPO "
@@ -469,12 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--fps", type=float, default=1.5, help="GIF frames per second (default 1.5)")
     replay.set_defaults(func=cmd_replay)
 
-    bench = sub.add_parser("bench", help="environment throughput benchmark (steps per second)")
-    bench.add_argument("--full", action="store_true", help="the full benchmark (default: the quick one)")
-    bench.add_argument("--rounds", type=int, default=None, help="measurement rounds (median kept)")
-    bench.add_argument("--verbose", action="store_true", help="print each measurement as it is taken")
-    bench.add_argument("--json", default=None, help="also write the rows as JSON here")
-    bench.set_defaults(func=cmd_bench)
+    bench = sub.add_parser("bench", help="the throughput benchmark: says how to run benchmarks/bench.py",
+                           add_help=False)
+    bench.set_defaults(func=cmd_bench, accepts_extra=True)
 
     tasks = sub.add_parser("tasks", help="list the registered ids and their settings")
     tasks.add_argument("--format", default="text", choices=("text", "markdown", "json"))
@@ -486,7 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--record", default=None, help="record the episode to this .jsonl file for `replay`")
     demo.set_defaults(func=cmd_demo)
 
-    add_baseline_commands(sub)
+    # Every name of PLUGIN_COMMANDS is listed, provided or not; other installed plugins add theirs.
+    for name in dict.fromkeys([*PLUGIN_COMMANDS, *sorted(plugins)]):
+        if name != "main":
+            add_plugin_command(sub, name, plugins)
     return parser
 
 

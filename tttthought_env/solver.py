@@ -1,19 +1,21 @@
 """Exact game-theoretic solver for m,n,k games (tic-tac-toe and small relatives).
 
 The "minimax" opponent and reward shaping ask it which moves are optimal. Boards of up to 9 cells are one
-complete lookup table; larger boards are searched on demand (memoised alpha-beta with symmetry reduction).
+complete lookup table; larger boards are searched on demand (memoised alpha-beta with symmetry reduction,
+:mod:`tttthought_env.solver_search`).
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .core import check_int, winning_lines
+from .config import check_int
+from .layout import winning_lines
+from .solver_search import Search, SolverLimitError, make_search
 
 __all__ = [
     "COMPLETE_TABLE_CELLS",
@@ -40,10 +42,6 @@ TABLE_MAX_CELLS = 12
 COMPLETE_TABLE_CELLS = 9
 #: Largest board the solver accepts at all; see :func:`tractable` for the finer rule.
 MAX_CELLS = 25
-
-
-class SolverLimitError(ValueError):
-    """The exact solution of a position needs more work than the solver is allowed to do."""
 
 
 def tractable(rows: int, cols: int, k: int) -> bool:
@@ -143,35 +141,14 @@ class Solver:
         self.cols = check_int("cols", cols, 1)
         self.k = check_int("k", k, 1)
         self.max_positions = check_int("max_positions", max_positions, 1)
-        if self.k > max(self.rows, self.cols):
-            raise ValueError(f"k must be between 1 and max(rows, cols) = {max(self.rows, self.cols)}, got k={k!r}")
-        if not skip_tractable_check and not tractable(self.rows, self.cols, self.k):
-            raise SolverLimitError(
-                f"the {self.rows}x{self.cols} k={self.k} game is beyond the exact solver: it accepts boards of "
-                f"up to 16 cells, and up to {MAX_CELLS} cells only with k <= 3 and both sides >= 3 "
-                "(see docs/solver.md)"
-            )
-        n = self.n = self.rows * self.cols
-        if n > 39:  # base-3 keys must fit in int64
-            raise SolverLimitError(f"the solver needs rows*cols <= 39, got {self.rows}x{self.cols} = {n} cells")
+        self.n = self.rows * self.cols
+        self._check_size(skip_tractable_check)
         # Complete table: every reachable position solved up front (default for boards of <= 9 cells).
-        self._use_complete = n <= COMPLETE_TABLE_CELLS if complete_table is None else bool(complete_table)
-        if self._use_complete and n > TABLE_MAX_CELLS:
-            raise ValueError(f"complete_table=True needs rows*cols <= {TABLE_MAX_CELLS}, got {n} cells")
+        self._use_complete = self.n <= COMPLETE_TABLE_CELLS if complete_table is None else bool(complete_table)
+        if self._use_complete and self.n > TABLE_MAX_CELLS:
+            raise ValueError(f"complete_table=True needs rows*cols <= {TABLE_MAX_CELLS}, got {self.n} cells")
         self._options = {"complete_table": complete_table, "skip_tractable_check": bool(skip_tractable_check)}
-        self._full = (1 << n) - 1
-        self._shape = (n,)
-        self._pow3 = 3 ** np.arange(n, dtype=np.int64)
-        self._bit_weights = np.left_shift(np.int64(1), np.arange(n, dtype=np.int64))
-        self._line_masks = tuple(sum(1 << c for c in line) for line in winning_lines(self.rows, self.cols, self.k))
-        self._lines_through = tuple(tuple(m for m in self._line_masks if m >> c & 1) for c in range(n))
-        # Cells on many lines first: alpha-beta cuts off sooner when strong moves come first.
-        self._move_order = tuple(sorted(range(n), key=lambda c: (-len(self._lines_through[c]), c)))
-        self.symmetries = _symmetries(self.rows, self.cols)
-        # _sym_bits[p][c][s]: the bit that a mark of player p on cell c sets in the key of symmetry s.
-        self._sym_bits = tuple(
-            tuple(tuple(1 << (perm[c] + p * n) for perm in self.symmetries) for c in range(n)) for p in (0, 1)
-        )
+        self._build_geometry()
         # Exact answers, keyed by packed marks ``x | o << n``, by base-3 key, or by the int8 board's bytes.
         self._values: dict[int, int] = {}
         self._opt_by_packed: dict[int, int] = {}
@@ -185,6 +162,37 @@ class Solver:
         # Search state: canonical packed key -> bounds on the value and best move (see _make_search).
         self._tt: dict[int, int] = {}
         self._search = self._make_search()
+
+    def _check_size(self, skip_tractable_check: bool) -> None:
+        """ValueError for a ``k`` longer than the board, SolverLimitError for a board beyond the solver."""
+        rows, cols, k = self.rows, self.cols, self.k
+        if k > max(rows, cols):
+            raise ValueError(f"k must be between 1 and max(rows, cols) = {max(rows, cols)}, got k={k!r}")
+        if not skip_tractable_check and not tractable(rows, cols, k):
+            raise SolverLimitError(
+                f"the {rows}x{cols} k={k} game is beyond the exact solver: it accepts boards of "
+                f"up to 16 cells, and up to {MAX_CELLS} cells only with k <= 3 and both sides >= 3 "
+                "(see docs/solver.md)"
+            )
+        if self.n > 39:  # base-3 keys must fit in int64
+            raise SolverLimitError(f"the solver needs rows*cols <= 39, got {rows}x{cols} = {self.n} cells")
+
+    def _build_geometry(self) -> None:
+        """Bit weights, line masks, move order and symmetry tables of the board."""
+        n = self.n
+        self._full = (1 << n) - 1
+        self._shape = (n,)
+        self._pow3 = 3 ** np.arange(n, dtype=np.int64)
+        self._bit_weights = np.left_shift(np.int64(1), np.arange(n, dtype=np.int64))
+        self._line_masks = tuple(sum(1 << c for c in line) for line in winning_lines(self.rows, self.cols, self.k))
+        self._lines_through = tuple(tuple(m for m in self._line_masks if m >> c & 1) for c in range(n))
+        # Cells on many lines first: alpha-beta cuts off sooner when strong moves come first.
+        self._move_order = tuple(sorted(range(n), key=lambda c: (-len(self._lines_through[c]), c)))
+        self.symmetries = _symmetries(self.rows, self.cols)
+        # _sym_bits[p][c][s]: the bit that a mark of player p on cell c sets in the key of symmetry s.
+        self._sym_bits = tuple(
+            tuple(tuple(1 << (perm[c] + p * n) for perm in self.symmetries) for c in range(n)) for p in (0, 1)
+        )
 
     def __repr__(self) -> str:
         return f"Solver(rows={self.rows}, cols={self.cols}, k={self.k}, max_positions={self.max_positions})"
@@ -534,143 +542,7 @@ class Solver:
         """Exact value of an unfinished position (full window -1..1: every result is exact)."""
         return self._search(x, o, x.bit_count() == o.bit_count(), self._sym_keys(x, o), -1, 1)
 
-    def _make_search(self) -> Callable[..., int]:  # one hot function, kept flat for speed
-        full = self._full
-        n = self.n
-        line_masks = self._line_masks
-        order = tuple((cell, 1 << cell) for cell in self._move_order)
-        sym_bits = self._sym_bits
-        perms = self.symmetries
-        inverse_perms = tuple(tuple(perm.index(c) for c in range(n)) for perm in perms)
-        tt = self._tt
-        limit = self.max_positions
-        or_ = operator.or_
-        describe = f"{self.rows}x{self.cols} k={self.k}"
-
-        def search(x: int, o: int, x_to_move: bool, keys: tuple[int, ...], alpha: int, beta: int) -> int:
-            """Fail-soft negamax of an unfinished position, value for the player to move.
-
-            A result <= alpha is an upper bound, >= beta a lower bound, anything between exact.
-            Table entries are ``(lower + 1) * 3 + (upper + 1) + 9 * (best cell + 1)``, the best cell
-            (tried first next time) in the frame of the canonical symmetry.
-            """
-            canon = min(keys)
-            entry = tt.get(canon)
-            if entry is None:
-                lo, hi, hint = -1, 1, -1
-            else:
-                bounds = entry % 9
-                lo, hi = bounds // 3 - 1, bounds % 3 - 1
-                if lo == hi or lo >= beta:
-                    return lo
-                if hi <= alpha:
-                    return hi
-                hint = entry // 9 - 1
-            me, opp = (x, o) if x_to_move else (o, x)
-            occupied = x | o
-            empty_count = n - occupied.bit_count()
-            my_moves = (empty_count + 1) >> 1  # moves each side has left, the mover's first
-            opp_moves = empty_count >> 1
-            threats = 0  # cells where the opponent would complete a line
-            makers = doubles = opp_makers = 0  # cells that make a threat for us (two at once), for them
-            me_alive = opp_alive = False  # whether a line is still completable in the moves left
-            for line in line_masks:
-                if not line & opp:
-                    rest = line & ~me
-                    if not rest & (rest - 1):
-                        return 1  # one mark short of a line: win now (cheap, so not stored)
-                    need = rest.bit_count()
-                    if need <= my_moves:
-                        me_alive = True
-                        if need == 2:
-                            doubles |= makers & rest
-                            makers |= rest
-                if not line & me:
-                    rest = line & ~opp
-                    if not rest & (rest - 1):
-                        threats |= rest
-                        opp_alive = True
-                    else:
-                        need = rest.bit_count()
-                        if need <= opp_moves:
-                            opp_alive = True
-                            if need == 2:
-                                opp_makers |= rest
-            if threats:
-                if threats & (threats - 1):
-                    return -1  # two threats: blocking one lets the other through
-                if occupied | threats == full:
-                    return 0  # the block fills the board
-                # Every other move loses at once, so the value is that of the forced block.
-                child_keys = tuple(map(or_, keys, sym_bits[0 if x_to_move else 1][threats.bit_length() - 1]))
-                if x_to_move:
-                    return -search(x | threats, o, False, child_keys, -beta, -alpha)
-                return -search(x, o | threats, True, child_keys, -beta, -alpha)
-            # A side that can no longer complete any line in the moves it has left cannot win.
-            if not me_alive and hi > 0:
-                hi = 0
-            if not opp_alive and lo < 0:
-                lo = 0
-            if lo >= hi or lo >= beta:
-                return lo
-            if hi <= alpha:
-                return hi
-            # Conditional expressions rather than max()/min(): measurably faster in this innermost function.
-            a = alpha if alpha > lo else lo  # noqa: FURB136
-            b = beta if beta < hi else hi  # noqa: FURB136
-            window_low = a
-            adds = sym_bits[0 if x_to_move else 1]
-            sym = keys.index(canon)
-            # Move order: the stored best move, our double threats, our threats, cells that stop theirs, the rest.
-            first = (1 << inverse_perms[sym][hint]) if hint >= 0 else 0
-            tiers = (first, doubles, makers, opp_makers)
-            best, best_cell = -2, -1
-            tried = occupied
-            done = False
-            for tier in tiers + (None,):
-                if tier is None:
-                    candidates = [cell for cell, bit in order if not tried & bit]
-                else:
-                    tier &= ~tried
-                    if not tier:
-                        continue
-                    candidates = []
-                    while tier:
-                        low = tier & -tier
-                        candidates.append(low.bit_length() - 1)
-                        tier ^= low
-                for cell in candidates:
-                    bit = 1 << cell
-                    tried |= bit
-                    if occupied | bit == full:
-                        value = 0  # no threat of ours exists, so the last cell cannot make a line
-                    else:
-                        child_keys = tuple(map(or_, keys, adds[cell]))
-                        if x_to_move:
-                            value = -search(x | bit, o, False, child_keys, -b, -a)
-                        else:
-                            value = -search(x, o | bit, True, child_keys, -b, -a)
-                    if value > best:
-                        best, best_cell = value, cell
-                        if value > a:
-                            a = value
-                            if a >= b:
-                                done = True
-                                break
-                if done:
-                    break
-            if best <= window_low:
-                hi = best if best < hi else hi  # noqa: FURB136
-            elif best >= b:
-                lo = best if best > lo else lo  # noqa: FURB136
-            else:
-                lo = hi = best
-            if entry is None and len(tt) >= limit:
-                raise SolverLimitError(
-                    f"solving this {describe} position needs more than max_positions={limit} stored positions; "
-                    "raise max_positions (memory grows with it) or use a smaller board"
-                )
-            tt[canon] = (lo + 1) * 3 + hi + 1 + 9 * (perms[sym][best_cell] + 1)
-            return best
-
-        return search
+    def _make_search(self) -> Search:
+        """The larger-board search over this solver's table (:func:`tttthought_env.solver_search.make_search`)."""
+        return make_search(self._full, self._line_masks, self._move_order, self._sym_bits, self.symmetries,
+                           self._tt, self.max_positions, f"{self.rows}x{self.cols} k={self.k}")

@@ -11,14 +11,21 @@ action, step, reset when the game is over, count one step per ``step`` call. The
 
 Candidates are measured in interleaved rounds (every candidate once per round, the median kept), so that a
 busy machine slows all of them alike; a ratio is the median of the per-round ratios (:func:`paired_ratio`). :func:`run_bench` returns one dict per candidate and one per comparison
-with the issue's targets; :func:`format_table` prints them. ``tttthought bench`` runs the quick version;
-``benchmarks/`` holds the pytest-benchmark suite and ``benchmarks/report.py`` regenerates docs/performance.md.
-Peers come from the optional extra ``bench`` (``pip install -c constraints.txt "tttthought-env[bench]"``) and
+with the issue's targets; :func:`format_table` prints them. From the repository root::
+
+    python benchmarks/bench.py                  # the quick version, a readable table (about a minute)
+    python benchmarks/bench.py --full --json benchmarks/results/bench.json
+
+This module is not part of the installed package (``tttthought bench`` says where it is). The rest of
+``benchmarks/`` is the pytest-benchmark suite, and ``benchmarks/report.py`` regenerates docs/performance.md.
+Peers come from the optional extra ``bench`` (``pip install -c constraints.txt -e ".[bench]"``) and
 are skipped, with a note, when they are not installed.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import random
@@ -426,7 +433,7 @@ def run_bench(quick: bool = True, rounds: int | None = None, one_core: bool = Tr
               gpu_batch: int = 1_048_576, verbose: bool = False) -> list[dict]:
     """Measure ours and the installed peers in one run; return candidate rows, then ratio rows.
 
-    ``quick`` (the ``tttthought bench`` default) takes a few seconds per candidate; ``one_core`` pins the
+    ``quick`` (the command line's default) takes a few seconds per candidate; ``one_core`` pins the
     process to one CPU core first (the issue's targets are per core).
     """
     if one_core:
@@ -502,8 +509,23 @@ def sb3_fps(num_envs: int = 64, total_timesteps: int = 16_384, task: str = "tttt
     return rows
 
 
-def main() -> int:  # pragma: no cover - the CLI engineer wires ``tttthought bench`` to this
-    print(format_table(run_bench(quick=True, verbose=True)))
+def main(argv: list[str] | None = None) -> int:
+    """``python benchmarks/bench.py [--full] [--rounds N] [--verbose] [--json PATH]``."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py",
+                                     description="Environment throughput: ours beside the installed peers.")
+    parser.add_argument("--full", action="store_true", help="the full benchmark (default: the quick one)")
+    parser.add_argument("--rounds", type=int, default=None, help="measurement rounds (median kept)")
+    parser.add_argument("--verbose", action="store_true", help="print each measurement as it is taken")
+    parser.add_argument("--json", default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    print("measuring environment throughput (random masked play with auto-reset)...", flush=True)
+    rows = run_bench(quick=not args.full, rounds=args.rounds, verbose=args.verbose)
+    print(format_table(rows))
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as handle:
+            json.dump(rows, handle, indent=1, default=str)
+        print(f"\nwrote {args.json}")
     return 0
 
 

@@ -1,0 +1,174 @@
+"""The report's data: run records, grouped into cells, and the IQM intervals and comparisons on them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from baselines.config import CONDITIONS
+from baselines.metrics import iqm, probability_of_improvement_ci, stratified_bootstrap_ci
+
+REPS = 5000  # bootstrap resamples for every interval in the report
+
+Cell = tuple[str, str, str]  # (condition, algo, capacity)
+CI = tuple[float, float, float]  # (point, low, high)
+
+
+def get(record: dict, *keys: str) -> Any:
+    """``record[k1][k2]...``, or None where a key is missing."""
+    value: Any = record
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _thinking(record: dict, value: Any) -> Any:
+    """``value`` where the task has thought actions, else None (shown as "–": 0 by definition there)."""
+    return value if get(record, "final", "thinking") else None
+
+
+#: ``key -> (column title, extractor, higher is better)``; extractors return None where undefined.
+METRICS: dict[str, tuple[str, Callable[[dict], Any], bool]] = {
+    "wd_minimax": ("W+D vs minimax", lambda r: get(r, "final", "vs_minimax", "draw_or_better"), True),
+    "score_random": ("score vs random", lambda r: get(r, "final", "vs_random", "score"), True),
+    "score_training": ("score vs training opp.", lambda r: get(r, "final", "vs_training", "score"), True),
+    "utility": ("thought utility", lambda r: _thinking(r, get(r, "final", "thought_utility_training")), True),
+    "thoughts_per_move": ("thoughts/move",
+                          lambda r: _thinking(r, get(r, "final", "vs_training", "thoughts_per_move")), True),
+    "correct": ("correct thoughts", lambda r: get(r, "final", "vs_training", "correct_thought_fraction"), True),
+}
+ALGO_NAMES = {"maskable_ppo": "MaskablePPO", "qrdqn": "masked QR-DQN", "qrdqn_unmasked": "plain QR-DQN"}
+#: The algorithms compared across conditions (plain QR-DQN only appears beside masked QR-DQN).
+MASKED_ALGOS = tuple(a for a in ALGO_NAMES if a != "qrdqn_unmasked")
+THOUGHT_CONDITIONS = tuple(c for c in CONDITIONS if c != "plain")
+
+
+def load_records(results_dir: str | Path) -> list[dict[str, Any]]:
+    """Every run record under ``<results_dir>/records`` (sorted by path, so the order is stable)."""
+    root = Path(results_dir) / "records"
+    return [json.loads(path.read_text()) for path in sorted(root.rglob("seed*.json"))]
+
+
+def group_records(records: list[dict]) -> dict[Cell, list[dict]]:
+    """Records by cell (condition, algorithm, capacity), each cell's runs sorted by seed."""
+    groups: dict[Cell, list[dict]] = defaultdict(list)
+    for record in records:
+        run = record["run"]
+        groups[(run["condition"], run["algo"], run["capacity"])].append(record)
+    for runs in groups.values():
+        runs.sort(key=lambda r: r["run"]["seed"])
+    return dict(groups)
+
+
+def values(records: list[dict], metric: str) -> np.ndarray:
+    """The metric of every record that defines it."""
+    extract = METRICS[metric][1]
+    out = [extract(r) for r in records]
+    return np.array([v for v in out if v is not None], dtype=float)
+
+
+def interval(records: list[dict], metric: str) -> CI | None:
+    """IQM and its 95% stratified-bootstrap CI over the records, None if no record defines the metric."""
+    data = values(records, metric)
+    if data.size == 0:
+        return None
+    return stratified_bootstrap_ci(data, iqm, reps=REPS, seed=0)
+
+
+def improvement(x: list[dict], y: list[dict], metric: str) -> CI:
+    """P(a run of x beats a run of y) on ``metric``, with its CI."""
+    return probability_of_improvement_ci(values(x, metric), values(y, metric), reps=REPS, seed=0)
+
+
+def fmt_ci(ci: CI | None, digits: int = 2) -> str:
+    if ci is None:
+        return "–"
+    point, low, high = ci
+    return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def compare(ci_a: CI | None, ci_b: CI | None) -> str:
+    """``"higher"``, ``"lower"`` or ``"overlap"``: how interval a lies relative to interval b."""
+    if ci_a is None or ci_b is None:
+        return "n/a"
+    if ci_a[1] > ci_b[2]:
+        return "higher"
+    if ci_a[2] < ci_b[1]:
+        return "lower"
+    return "overlap"
+
+
+def ordered_cells(keys: Iterable[Cell]) -> list[Cell]:
+    """Cells in report order: algorithm, capacity, condition."""
+    cond_order = {c: i for i, c in enumerate(CONDITIONS)}
+    algo_order = {a: i for i, a in enumerate(ALGO_NAMES)}
+    cap_order = {"tiny": 0, "default": 1}
+    return sorted(keys, key=lambda k: (algo_order.get(k[1], 9), cap_order.get(k[2], 9), cond_order.get(k[0], 9), k))
+
+
+def all_conditions(groups: dict[Cell, Any]) -> list[str]:
+    """The known conditions, then any others the records name."""
+    return list(CONDITIONS) + sorted({k[0] for k in groups} - set(CONDITIONS))
+
+
+@dataclass
+class Stats:
+    """Everything the tables and the reading compare, computed once from the records.
+
+    ``poi``: ``(cell, metric) -> P(cell > plain)`` for each thought condition (same algorithm and capacity),
+    then ``((condition, "masked_vs_plain", capacity), "wd_minimax") -> P(masked QR-DQN > plain QR-DQN)``.
+    ``capacity_rows``: ``(algo, condition) -> P(tiny net with the condition > default net, plain)``.
+    """
+
+    groups: dict[Cell, list[dict]]
+    keys: list[Cell] = field(init=False)
+    intervals: dict[tuple[Cell, str], CI | None] = field(init=False)
+    poi: dict[tuple[Cell, str], CI] = field(default_factory=dict, init=False)
+    capacity_rows: dict[tuple[str, str], CI] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        groups = self.groups
+        self.keys = ordered_cells(groups)
+        self.intervals = {(key, metric): interval(groups[key], metric) for key in self.keys for metric in METRICS}
+        self._improvements_over_plain()
+        self._capacity_comparisons()
+        self._masking_comparisons()
+
+    def _improvements_over_plain(self) -> None:
+        for key in self.keys:
+            condition, algo, capacity = key
+            base = self.groups.get(("plain", algo, capacity))
+            if condition == "plain" or base is None or algo == "qrdqn_unmasked":
+                continue
+            for metric in ("wd_minimax", "score_training"):
+                self.poi[(key, metric)] = improvement(self.groups[key], base, metric)
+
+    def _capacity_comparisons(self) -> None:
+        for algo in MASKED_ALGOS:
+            target = self.groups.get(("plain", algo, "default"))
+            if target is None:
+                continue
+            for condition in CONDITIONS:
+                runs = self.groups.get((condition, algo, "tiny"))
+                if runs:
+                    self.capacity_rows[(algo, condition)] = improvement(runs, target, "wd_minimax")
+
+    def _masking_comparisons(self) -> None:
+        for condition, _, capacity in self.unmasked_keys():
+            masked = self.groups.get((condition, "qrdqn", capacity))
+            if masked:
+                plain = self.groups[(condition, "qrdqn_unmasked", capacity)]
+                self.poi[((condition, "masked_vs_plain", capacity), "wd_minimax")] = improvement(
+                    masked, plain, "wd_minimax")
+
+    def unmasked_keys(self) -> list[Cell]:
+        """The plain-QR-DQN cells, in report order."""
+        return [k for k in self.keys if k[1] == "qrdqn_unmasked"]

@@ -36,7 +36,8 @@ def test_compare_uses_the_per_round_ratio_and_reports_the_target():
     ]
     (ratio,) = compare(rows)
     assert ratio["ratio"] == pytest.approx(2.0) and ratio["cpu_ratio"] == pytest.approx(2.0)
-    assert ratio["target"] == 3.0 and ratio["met"] is False
+    # Met on the per-round ratio (2x >= 1.5x), where the ratio of medians (1.2x) would have failed it.
+    assert ratio["target"] == 1.5 and ratio["met"] is True
 
 
 def count_resets(env) -> list:

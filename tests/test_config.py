@@ -86,7 +86,11 @@ BAD_CONFIGS = [
     (dict(max_thoughts=-1), ValueError, r"max_thoughts.*-1"),
     (dict(max_thoughts=1.0), TypeError, r"max_thoughts"),
     (dict(max_thoughts=None), TypeError, r"max_thoughts"),
-    (dict(memory_size=0), ValueError, r"memory_size.*>= 1"),
+    (dict(memory_size=0), ValueError, r"memory_size must be an int in \[1, 4096\], got 0"),
+    # Upper bounds, checked before anything is allocated (a store of 10**9 entries, 10**7 marker actions).
+    (dict(memory_size=10**9), ValueError, r"memory_size must be an int in \[1, 4096\], got 1000000000"),
+    (dict(num_markers=10**7), ValueError, r"num_markers must be an int in \[0, 64\], got 10000000"),
+    (dict(max_thoughts=65), ValueError, r"max_thoughts must be an int in \[0, 64\], got 65"),
     (dict(memory_size=-3), ValueError, r"memory_size"),
     (dict(memory_size=2.0), TypeError, r"memory_size"),
     (dict(num_markers=0), ValueError, r"num_markers.*marker"),

@@ -22,14 +22,20 @@ ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
 AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
 #: Boards have at most this many cells (a board is a 64-bit mask).
 MAX_CELLS = 64
+#: Upper bounds that keep every env's memory sane; checked before anything is allocated. A store never
+#: holds more than N * max_thoughts entries, so a larger memory_size would change nothing.
+MAX_THOUGHTS = 64
+MAX_MARKERS = 64
+MAX_MEMORY_SIZE = MAX_CELLS * MAX_THOUGHTS
 
 
-def check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` as an int if it is one (not a bool) and ``>= minimum``; else an error naming ``name``."""
+def check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int if it is one (not a bool) in ``[minimum, maximum]``; else an error naming ``name``."""
+    allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r} of type {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise TypeError(f"{name} must be an int {allowed}, got {value!r} of type {type(value).__name__}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an int {allowed}, got {value!r}")
     return int(value)
 
 
@@ -88,9 +94,10 @@ class Config:
             raise ValueError(f"rows * cols must be at most {MAX_CELLS} cells, got rows={rows}, cols={cols} "
                              f"({rows * cols})")
         channels = _check_channels(self.channels)
-        max_thoughts = check_int("max_thoughts", self.max_thoughts, 0)
-        memory_size = rows * cols if self.memory_size is None else check_int("memory_size", self.memory_size, 1)
-        num_markers = check_int("num_markers", self.num_markers, 0)
+        max_thoughts = check_int("max_thoughts", self.max_thoughts, 0, MAX_THOUGHTS)
+        memory_size = (rows * cols if self.memory_size is None
+                       else check_int("memory_size", self.memory_size, 1, MAX_MEMORY_SIZE))
+        num_markers = check_int("num_markers", self.num_markers, 0, MAX_MARKERS)
         if "marker" in channels and num_markers < 1:
             raise ValueError(f"num_markers must be >= 1 when the 'marker' channel is on, got {num_markers!r}")
         check_choice("persist", self.persist, PERSIST_MODES)

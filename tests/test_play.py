@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tttthought_env.pettingzoo_env import raw_env
-from tttthought_env.play import Computer, Console, GameSession, _numbered, parse_command
+from tttthought_env.play import Computer, GameSession, _numbered, parse_command
 
 
 def _env(**kwargs):
@@ -67,8 +67,7 @@ def _session(lines, choices, me=0, **env_kwargs):
     out = io.StringIO()
     script = iter(choices)
     computer = Computer("bot", lambda env, player: env.encode_action(*next(script)))
-    session = GameSession(env, Console(io.StringIO("".join(f"{line}\n" for line in lines)), out), computer, me,
-                          shaping=None)
+    session = GameSession(env, computer, me, io.StringIO("".join(f"{line}\n" for line in lines)), out)
     return session, out
 
 

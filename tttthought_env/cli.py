@@ -1,18 +1,10 @@
-"""The ``tttthought`` command line.
+"""The ``tttthought`` command line: ``main`` (train MaskablePPO with R(δx), evaluate, plot, replay; ~3 min),
+``play``, ``replay`` (an episode as a GIF or HTML page), ``tasks``, ``demo``, the baselines' ``train``, ``eval``,
+``grid`` and ``report``, and ``bench`` (which says how to run ``benchmarks/bench.py``).
 
-    tttthought main                  train MaskablePPO on Full-v0 with R(δx), evaluate, plot, replay (~3 min)
-    tttthought play                  play in the terminal against minimax, a heuristic or a saved agent
-    tttthought replay EPISODE.jsonl  turn a recorded episode into an animated GIF or an HTML page
-    tttthought tasks                 the registered ids and their settings
-    tttthought demo                  one episode of a solver-guided agent thinking aloud
-    tttthought train|eval|...        the baselines' commands (need the ``baselines`` extra)
-    tttthought bench                 says how to run the throughput benchmark (``python benchmarks/bench.py``)
-
-``main``, ``train``, ``eval``, ``grid`` and ``report`` are plugins: installed packages provide them
-through the entry point group ``tttthought_env.commands`` (the ``baselines`` package does, see
-pyproject.toml), each entry point a function that adds its subcommand to the argparse subparsers.
-This package never imports ``baselines`` itself. Heavy imports (PyTorch, SB3, matplotlib) happen
-inside the commands that need them, so ``tttthought --help`` is quick and works without the extras.
+``main`` and the baselines' commands are plugins: installed packages add them through the entry point group
+``tttthought_env.commands``, each a function of the argparse subparsers; this package never imports ``baselines``.
+Heavy imports happen inside the commands, so ``tttthought --help`` is quick and works without the extras.
 """
 
 from __future__ import annotations
@@ -58,74 +50,53 @@ def _lowest(bits: int) -> int:
 def demo_thoughts(solver: Solver, marks: Sequence[int], all_cells: int) -> tuple[int, list[tuple[str, int]]]:
     """The demo agent's plan: the lowest optimal cell, thoughts asserting it and negating one non-optimal empty cell."""
     optimal = solver.optimal_bits_from_marks(marks[0], marks[1])
-    cell = _lowest(optimal)
-    plan = [("propose", cell)]
     bad = all_cells & ~(optimal | marks[0] | marks[1])
-    if bad:
-        plan.append(("negate", _lowest(bad)))
-    return cell, plan
-
-
-def _render(env: gymnasium.Env) -> str:
-    return str(env.render())
-
-
-def _demo_turn(env: gymnasium.Env, core_env: ThoughtTicTacToeEnv, solver: Solver, info: dict[str, Any],
-               frames: list[str]) -> tuple[bool, dict[str, Any]]:
-    """Think (the thoughts the task allows and has left), then play the planned cell; append the frames."""
-    cell, plan = demo_thoughts(solver, core_env.game.marks, core_env.layout.all_cells)
-    done = False
-    for channel, arg in plan:
-        if channel in core_env.layout.blocks and info["action_mask"][core_env.encode_action(channel, arg)]:
-            _, reward, done, _, info = env.step(core_env.encode_action(channel, arg))
-            frames.append(f"-- thought: {channel} {arg}  (reward {float(reward):+.2f})\n{_render(env)}")
-    _, reward, done, _, info = env.step(core_env.encode_action("move", cell))
-    frames.append(f"-- move: {cell}  (reward {float(reward):+.2f})\n{_render(env)}")
-    return bool(done), info
+    return _lowest(optimal), [("propose", _lowest(optimal))] + ([("negate", _lowest(bad))] if bad else [])
 
 
 def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | None = None) -> list[str]:
     """Play one episode in which a solver-guided agent thinks aloud before each move; return the frames.
-
-    With ``record``, the episode is also written there as JSON lines (see :mod:`tttthought_env.replay`).
-    """
+    With ``record``, the episode is also written there as JSON lines (see :mod:`tttthought_env.replay`)."""
     import gymnasium
 
     import tttthought_env  # noqa: F401  (registers the ids)
+    from tttthought_env.replay import RecordEpisode
     from tttthought_env.solver import get_solver
 
-    env = gymnasium.make(task, render_mode="ansi")
-    recorder = None
+    env = gymnasium.make(task if "/" in task else f"tttthought/{task}", render_mode="ansi")
     if record:
-        from tttthought_env.replay import RecordEpisode
-
         env = recorder = RecordEpisode(env, Path(record).parent, name_prefix=".demo")
     core_env = cast("ThoughtTicTacToeEnv", env.unwrapped)
     solver = get_solver(core_env.config.rows, core_env.config.cols, core_env.config.k)
     _, info = env.reset(seed=seed)
-    frames = [_render(env)]
-    done = False
+    frames, done = [str(env.render())], False
     while not done:
-        done, info = _demo_turn(env, core_env, solver, info, frames)
+        cell, plan = demo_thoughts(solver, core_env.game.marks, core_env.layout.all_cells)
+        for channel, arg in [*plan, ("move", cell)]:
+            action = core_env.encode_action(channel, arg) if channel in core_env.layout.blocks else -1
+            if channel == "move" or (action >= 0 and info["action_mask"][action]):  # the thoughts allowed and left
+                _, reward, done, _, info = env.step(action)
+                what = f"move: {arg}" if channel == "move" else f"thought: {channel} {arg}"
+                frames.append(f"-- {what}  (reward {float(reward):+.2f})\n{env.render()}")
     frames.append(f"outcome: {info['outcome']}, thoughts this episode: {info['thoughts']}")
     env.close()
-    if record and recorder is not None and recorder.paths:
+    if record:
         recorder.paths[-1].replace(record)
     return frames
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    for frame in demo_episode(seed=args.seed, task=_task_id(args.task), record=args.record):
-        print(frame)
-        print()
+    for frame in demo_episode(seed=args.seed, task=args.task, record=args.record):
+        print(frame, end="\n\n")
     if args.record:
         print(f"recorded to {args.record}; replay it with: tttthought replay {args.record}")
     return 0
 
 
 # ----------------------------------------------------------------------------- tasks
-TASK_COLUMNS = ("id", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent", "actions",
-                "obs", "max_episode_steps")
+TASK_COLUMNS = ("id", "board", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent",
+                "actions", "obs", "max_episode_steps")
+_MARKDOWN_HEADS = {"num_markers": "markers", "obs": "obs size"}
 
 
 def task_rows() -> list[dict[str, Any]]:
@@ -140,61 +111,42 @@ def task_rows() -> list[dict[str, Any]]:
     rows = []
     for task_id in TASKS:
         spec = gymnasium.spec(task_id)
-        kwargs = spec.kwargs
-        config = Config.from_settings(kwargs)
+        config = Config.from_settings(spec.kwargs)
         layout = layout_for(config)
-        opponent = kwargs.get("opponent", "random")
-        epsilon = kwargs.get("opponent_epsilon", 0.0)
-        rows.append({
-            "id": task_id,
-            "board": f"{config.rows}x{config.cols}, k={config.k}",
-            "channels": ", ".join(config.channels) or "none",
-            "max_thoughts": config.max_thoughts if config.channels else 0,
-            "memory_size": config.memory_size,
-            "num_markers": config.num_markers if "marker" in config.channels else 0,
-            "persist": config.persist,
-            "opponent": f"{opponent} (epsilon {epsilon:g})" if epsilon else str(opponent),
-            "actions": layout.action_size,
-            "obs": layout.obs_size,
-            "max_episode_steps": spec.max_episode_steps,
-            "kwargs": dict(kwargs),
-        })
+        opponent, epsilon = spec.kwargs.get("opponent", "random"), spec.kwargs.get("opponent_epsilon", 0.0)
+        rows.append({"id": task_id, "board": f"{config.rows}x{config.cols}, k={config.k}",
+                     "channels": ", ".join(config.channels) or "none",
+                     "max_thoughts": config.max_thoughts if config.channels else 0, "memory_size": config.memory_size,
+                     "num_markers": config.num_markers if "marker" in config.channels else 0,
+                     "persist": config.persist,
+                     "opponent": f"{opponent} (epsilon {epsilon:g})" if epsilon else str(opponent),
+                     "actions": layout.action_size, "obs": layout.obs_size,
+                     "max_episode_steps": spec.max_episode_steps, "kwargs": dict(spec.kwargs)})
     return rows
 
 
 def tasks_markdown() -> str:
     """The tasks table as Markdown (docs/tasks.md is this, generated by scripts/gen_tasks_doc.py)."""
-    rows = task_rows()
-    head = ("| id | board | channels | max_thoughts | memory_size | markers | persist | opponent | actions "
-            "| obs size | max_episode_steps |")
-    lines = [head, "|" + "---|" * 11]
-    for r in rows:
-        lines.append(f"| `{r['id']}` | {r['board']} | {r['channels']} | {r['max_thoughts']} | {r['memory_size']} | "
-                     f"{r['num_markers']} | {r['persist']} | {r['opponent']} | {r['actions']} | {r['obs']} | "
-                     f"{r['max_episode_steps']} |")
-    return "\n".join(lines)
+    rows = [[f"`{row['id']}`", *(str(row[c]) for c in TASK_COLUMNS[1:])] for row in task_rows()]
+    lines = [f"| {' | '.join(cells)} |" for cells in [[_MARKDOWN_HEADS.get(c, c) for c in TASK_COLUMNS], *rows]]
+    return "\n".join([lines[0], "|" + "---|" * len(TASK_COLUMNS), *lines[1:]])
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    rows = task_rows()
     if args.format == "markdown":
         print(tasks_markdown())
-        return 0
-    if args.format == "json":
-        print(json.dumps(rows, indent=2, default=list))
-        return 0
-    shown = [dict(r, id=r["id"]) for r in rows]
-    columns = ("id", "board", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent",
-               "actions", "obs", "max_episode_steps")
-    print(text_table(columns, [[str(r[c]) for c in columns] for r in shown]))
-    print("\nAny argument can be overridden: gymnasium.make(id, rows=4, cols=4, shaping='potential', ...)")
+    elif args.format == "json":
+        print(json.dumps(task_rows(), indent=2, default=list))
+    else:
+        print(text_table(TASK_COLUMNS, [[str(row[c]) for c in TASK_COLUMNS] for row in task_rows()]))
+        print("\nAny argument can be overridden: gymnasium.make(id, rows=4, cols=4, shaping='potential', ...)")
     return 0
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], align_right: Iterable[int] = ()) -> str:
     """A plain-text table: columns padded to their widest cell, ``align_right`` columns right-aligned."""
     align_right = set(align_right)
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    widths = [max([len(str(h)), *(len(str(r[i])) for r in rows)]) for i, h in enumerate(header)]
 
     def fmt(cells: Sequence[Any]) -> str:
         return "  ".join(str(c).rjust(w) if i in align_right else str(c).ljust(w)
@@ -203,18 +155,13 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], align_right
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
 
 
-def _task_id(task: str) -> str:
-    return task if "/" in task else f"tttthought/{task}"
-
-
-# ------------------------------------------------------------------------------ play
+# ----------------------------------------------------------------- play, replay, bench
 def cmd_play(args: argparse.Namespace) -> int:
     from tttthought_env.play import PlayError, play
 
     try:
-        outcomes = play(task=_task_id(args.task) if args.task else None, opponent=args.opponent, human=args.you,
-                        seed=args.seed, games=args.games, record=args.record, shaping=args.shaping,
-                        deterministic=not args.stochastic)
+        outcomes = play(task=args.task, opponent=args.opponent, human=args.you, seed=args.seed, games=args.games,
+                        record=args.record, shaping=args.shaping, deterministic=not args.stochastic)
     except PlayError as err:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
@@ -223,7 +170,6 @@ def cmd_play(args: argparse.Namespace) -> int:
     return 0 if outcomes else 1
 
 
-# ---------------------------------------------------------------------------- replay
 def cmd_replay(args: argparse.Namespace) -> int:
     from tttthought_env.replay import replay_file
 
@@ -231,9 +177,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not source.exists():
         raise CommandError(f"no episode file at {source} (record one with `tttthought demo --record ep.jsonl`, "
                            "`tttthought play --record ep.jsonl` or the RecordEpisode wrapper)")
-    gif, html_path = args.gif, args.html
-    if gif is None and html_path is None:
-        gif, html_path = source.with_suffix(".gif"), source.with_suffix(".html")
+    both = args.gif is None and args.html is None  # neither asked for: write both next to the episode
+    gif, html_path = (source.with_suffix(".gif"), source.with_suffix(".html")) if both else (args.gif, args.html)
     try:
         written = replay_file(source, gif=gif, html_path=html_path, fps=args.fps)
     except ValueError as err:
@@ -243,7 +188,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-# ----------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     raise CommandError(BENCH_HINT)
 
@@ -257,16 +201,12 @@ def _unavailable(name: str, reason: str) -> Callable[[argparse.Namespace], int]:
 
 
 def plugin_entry_points() -> dict[str, Any]:
-    """``{command name: entry point}`` of the installed ``tttthought_env.commands`` plugins.
-
-    Every distribution is read, duplicates included (``entry_points()`` keeps only the first copy of a
-    name, and a stale ``*.egg-info`` in the working directory would then hide the installed commands).
-    """
+    """``{command name: entry point}`` of the installed ``tttthought_env.commands`` plugins."""
+    # Every distribution, duplicates included: entry_points() keeps only the first copy of a name, and a
+    # stale *.egg-info in the working directory would then hide the installed commands.
     found: dict[str, Any] = {}
-    for dist in distributions():
-        for ep in dist.entry_points:
-            if ep.group == PLUGIN_GROUP:
-                found.setdefault(ep.name, ep)
+    for ep in (ep for dist in distributions() for ep in dist.entry_points if ep.group == PLUGIN_GROUP):
+        found.setdefault(ep.name, ep)
     return found
 
 
@@ -316,10 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.set_defaults(func=cmd_play)
 
     replay = sub.add_parser("replay", help="turn a recorded episode (.jsonl) into an animated GIF or HTML page",
-                            description="Turn a recorded episode (JSON lines from RecordEpisode, `demo --record` "
-                                        "or `play --record`) into an animated GIF and/or a self-contained HTML page "
-                                        "with the thought stores beside the board. Without --gif/--html both are "
-                                        "written next to the episode.")
+                            description="Turn a recorded episode (from RecordEpisode, `demo --record` or `play "
+                                        "--record`) into an animated GIF and/or a self-contained HTML page; without "
+                                        "--gif/--html both are written next to the episode.")
     replay.add_argument("episode", help="the .jsonl episode file")
     replay.add_argument("--gif", default=None, help="write an animated GIF here")
     replay.add_argument("--html", default=None, help="write a self-contained HTML page here")

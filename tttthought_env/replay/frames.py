@@ -1,18 +1,12 @@
-"""Reading an episode file back: its games rebuilt through the rules, and the frames of a replay.
-
-:func:`replay_episode` plays the recorded actions from the start with the env-level step
-(:func:`~tttthought_env.transition.play_action`, an illegal action a loss) and the opponent's
-replies with :func:`~tttthought_env.transition.play_move`; every position is a real
-:class:`~tttthought_env.core.Game`, its masks and observations derived by the rules, and each is
-checked against the snapshot the file holds.
-"""
+"""Reading an episode back: its games rebuilt by playing the recorded actions through the rules (an illegal
+action a loss, as under ``illegal_action="lose"``), each checked against the file's snapshot; and the frames."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,30 +16,19 @@ from tttthought_env.layout import Layout, layout_for
 from tttthought_env.replay.record import FORMAT, snapshot, start_game
 from tttthought_env.transition import WINNER_DRAW, play_action, play_move
 
-#: The env-level step of a replay: an illegal action is a loss, as under ``illegal_action="lose"``.
-_REPLAY_OPTIONS = EnvOptions()
-_THOUGHT_WORDS = {"propose": "asserts +{arg}", "negate": "negates {arg} (-{arg})", "marker": "adds marker #{arg}"}
-
 Records = list[dict[str, Any]]
-Entry = tuple[str, int]
-
-
-def _read_lines(path: str | os.PathLike[str]) -> Records:
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, 1):
-            if not text.strip():
-                continue
-            try:
-                records.append(json.loads(text))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}: line {number} is not JSON ({err.msg})") from None
-    return records
+_THOUGHT_WORDS = {"propose": "asserts +{arg}", "negate": "negates {arg} (-{arg})", "marker": "adds marker #{arg}"}
 
 
 def load_episode(path: str | os.PathLike[str]) -> Records:
     """Read an episode file; raise ``ValueError`` naming the line if it is not a recorded episode."""
-    records = _read_lines(path)
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        for number, text in enumerate(fh, 1):
+            try:
+                records += [json.loads(text)] if text.strip() else []
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}: line {number} is not JSON ({err.msg})") from None
     if not records or records[0].get("type") != "reset" or records[0].get("format") != FORMAT:
         raise ValueError(f"{path}: not a recorded episode (the first line must be a reset line of format {FORMAT!r})")
     for number, record in enumerate(records[1:], 2):
@@ -54,12 +37,6 @@ def load_episode(path: str | os.PathLike[str]) -> Records:
     return records
 
 
-def iter_steps(records: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    """The step lines of an episode (everything after the reset line)."""
-    return (record for record in records if record.get("type") == "step")
-
-
-# ------------------------------------------------------------------------------ rebuilding
 @dataclass(frozen=True)
 class ReplayStep:
     """One step line and the games around it, rebuilt by the rules."""
@@ -91,67 +68,44 @@ class Replay:
         return [self.start, *(step.after for step in self.steps)]
 
 
-def config_of(header: dict[str, Any]) -> Config:
-    """The rules of an episode, from its reset line."""
-    try:
-        return Config.from_settings(header["config"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"line 1: the reset line has no valid config ({err})") from None
-
-
-def _check(game: Game, record: dict[str, Any], index: int) -> None:
-    """Raise ``ValueError`` if the snapshot in ``record`` differs from the rebuilt ``game``."""
-    for key, value in snapshot(game).items():
+def _check(record: dict[str, Any], index: int, rebuilt: dict[str, Any]) -> None:
+    for key, value in rebuilt.items():
         if key in record and record[key] != value:
             raise ValueError(f"line {index + 1}: replaying the recorded actions gives {key} {value}, "
                              f"the file says {record[key]}")
 
 
-def _reply_of(record: dict[str, Any], game: Game, index: int) -> int | None:
-    reply = record.get("opponent_move")
-    if reply is None:
-        return None
-    if not isinstance(reply, int) or isinstance(reply, bool) or not 0 <= reply < game.n or not game.is_legal(reply):
-        raise ValueError(f"line {index + 1}: the opponent's reply {reply!r} is not a legal move there")
-    return reply
-
-
 def _replay_step(before: Game, record: dict[str, Any], index: int) -> ReplayStep:
     try:
-        action = before.layout.check_action(record["action"])
-        player = int(record["player"])
+        action, player = before.layout.check_action(record["action"]), int(record["player"])
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"line {index + 1}: no valid player and action ({err})") from None
-    game = before.copy()
-    illegal = play_action(game, player, action, None, _REPLAY_OPTIONS).illegal
-    if "illegal_action" in record and bool(record["illegal_action"]) != illegal:
-        raise ValueError(f"line {index + 1}: the file says the action was {'' if illegal else 'not '}legal, "
-                         f"the rules say it was {'not ' if illegal else ''}legal")
-    reply = _reply_of(record, game, index)
-    moved = game
+    moved = after = before.copy()
+    illegal = play_action(moved, player, action, None, EnvOptions()).illegal
+    reply = record.get("opponent_move")
     if reply is not None:
-        game = game.copy()
-        play_move(game, reply, None)
-    _check(game, record, index)
-    channel, arg = before.layout.decode[action]
-    return ReplayStep(index, record, player, channel, arg, illegal, reply, before, moved, game)
+        if type(reply) is not int or not 0 <= reply < moved.n or not moved.is_legal(reply):
+            raise ValueError(f"line {index + 1}: the opponent's reply {reply!r} is not a legal move there")
+        after = moved.copy()
+        play_move(after, reply, None)
+    _check(record, index, {"illegal_action": illegal, **snapshot(after)})
+    return ReplayStep(index, record, player, *before.layout.decode[action], illegal, reply, before, moved, after)
 
 
 def replay_episode(records: Records) -> Replay:
-    """Rebuild an episode by playing its recorded actions through the rules (``ValueError`` naming the line
-    whose snapshot the rules do not reproduce)."""
+    """Rebuild an episode by playing its actions through the rules; ``ValueError`` names the first line
+    the rules do not reproduce."""
     header = records[0]
-    layout = layout_for(config_of(header))
     try:
+        layout = layout_for(Config.from_settings(header["config"]))
         game = start_game(layout, header.get("opponent_move"))
-    except ValueError as err:
-        raise ValueError(f"line 1: {err}") from None
-    _check(game, header, 0)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"line 1: the reset line has no valid config and opening move ({err})") from None
+    _check(header, 0, snapshot(game))
     start, steps = game, []
     for index, record in enumerate(records[1:], 1):
-        step = _replay_step(game, record, index)
-        steps.append(step)
-        game = step.after
+        steps.append(_replay_step(game, record, index))
+        game = steps[-1].after
     return Replay(header, layout, start, tuple(steps))
 
 
@@ -160,10 +114,9 @@ def episode_games(records: Records) -> list[Game]:
     return replay_episode(records).games
 
 
-# ---------------------------------------------------------------------------------- frames
 @dataclass
 class Frame:
-    """One picture of a replay: the game state and what just happened."""
+    """One picture of a replay: the game and what just happened."""
 
     game: Game
     caption: str
@@ -176,70 +129,43 @@ class Frame:
 
 def player_label(names: dict[str, str], player: int) -> str:
     """``"X"``, or ``"X (name)"`` when the episode names the player."""
-    name = names.get(str(player))
-    mark = "XO"[player]
+    name, mark = names.get(str(player)), "XO"[player]
     return mark if not name or name == mark else f"{mark} ({name})"
-
-
-def _entry(entry: Entry) -> str:
-    return f"{entry[0]}{entry[1]}"
-
-
-def _store_change(kind: str, arg: int, before: Sequence[Sequence[Any]],
-                  after: Sequence[Sequence[Any]]) -> tuple[list[Entry], list[Entry]]:
-    """The entries a thought replaced (the opposite sign of its proposition) and those it evicted or forgot."""
-    was = Counter((str(sign), int(value)) for sign, value in before)
-    now = Counter((str(sign), int(value)) for sign, value in after)
-    removed = list((was - now).elements())
-    if kind == "marker":
-        # No entry added: the evicted oldest entry was this very marker.
-        return [], removed if now - was else [("#", arg)]
-    replaced = [e for e in removed if e[0] in "+-" and e[1] == arg]
-    return replaced, [e for e in removed if e not in replaced]
 
 
 def describe_thought(kind: str, arg: int, before: Sequence[Sequence[Any]], after: Sequence[Sequence[Any]]) -> str:
     """Words for a thought, from the thinker's store before and after it (``(sign, arg)`` pairs, oldest first)."""
-    replaced, evicted = _store_change(kind, arg, before, after)
+    # A thought other than forget appends its entry last, after removing the opposite one or the oldest.
+    kept = after if kind == "forget" else after[:-1]
+    removed = [f"{s}{a}" for s, a in (Counter(map(tuple, before)) - Counter(map(tuple, kept))).elements()]
     if kind == "forget":
-        return "forgets " + (", ".join(map(_entry, replaced + evicted)) if replaced or evicted else str(arg))
-    text = _THOUGHT_WORDS[kind].format(arg=arg)
-    if replaced:
-        text += f", replacing {_entry(replaced[0])}"
-    if evicted:
-        text += ", evicting " + ", ".join(map(_entry, evicted)) + " (store full)"
-    return text
-
-
-def _rewards(record: dict[str, Any]) -> str:
-    parts = record.get("reward_parts") or {}
-    shown = ", ".join(f"{key} {value:+.3f}" for key, value in parts.items() if value)
-    return f"reward {record.get('reward', 0.0):+.3f}" + (f" ({shown})" if shown else "")
-
-
-def _result(game: Game, names: dict[str, str]) -> str:
-    return "draw" if game.winner == WINNER_DRAW else f"{player_label(names, game.winner)} wins"
+        return "forgets " + (", ".join(removed) or str(arg))
+    replaced = [entry for entry in removed if kind != "marker" and entry in (f"+{arg}", f"-{arg}")]
+    evicted = [entry for entry in removed if entry not in replaced]
+    return (_THOUGHT_WORDS[kind].format(arg=arg) + "".join(f", replacing {entry}" for entry in replaced)
+            + (", evicting " + ", ".join(evicted) + " (store full)" if evicted else ""))
 
 
 def _step_frames(step: ReplayStep, names: dict[str, str]) -> list[Frame]:
-    t, player, kind, arg = step.index, step.player, step.channel, step.arg
+    t, player, kind, arg, after = step.index, step.player, step.channel, step.arg, step.after
     who = player_label(names, player)
-    rewards = _rewards(step.record)
+    parts = ", ".join(f"{key} {value:+.3f}" for key, value in (step.record.get("reward_parts") or {}).items() if value)
+    rewards = f"reward {step.record.get('reward', 0.0):+.3f}" + (f" ({parts})" if parts else "")
     if step.illegal:
-        frames = [Frame(step.after, f"{t}: {who} tried {kind} {arg}, which is illegal: it loses", rewards,
-                        "illegal", t, player, arg)]
+        frames = [Frame(after, f"{t}: {who} tried {kind} {arg}, which is illegal: it loses", rewards, "illegal", t,
+                        player, arg)]
     elif kind != "move":
-        text = describe_thought(kind, arg, step.before.store_entries(player), step.after.store_entries(player))
-        frames = [Frame(step.after, f"{t}: {who} thinks: {text}", rewards, kind, t, player, arg)]
-    elif step.reply is not None:
-        # The Gymnasium env plays the opponent's reply in the same step: show the move first.
+        text = describe_thought(kind, arg, step.before.store_entries(player), after.store_entries(player))
+        frames = [Frame(after, f"{t}: {who} thinks: {text}", rewards, kind, t, player, arg)]
+    elif step.reply is None:
+        frames = [Frame(after, f"{t}: {who} moves {arg}", rewards, "move", t, player, arg)]
+    else:  # the Gymnasium env plays the opponent's reply in the same step: show the move first
         frames = [Frame(step.moved, f"{t}: {who} moves {arg}", "", "move", t, player, arg),
-                  Frame(step.after, f"{t}: {player_label(names, 1 - player)} replies {step.reply}", rewards,
-                        "reply", t, 1 - player, step.reply)]
-    else:
-        frames = [Frame(step.after, f"{t}: {who} moves {arg}", rewards, "move", t, player, arg)]
-    if step.after.done:
-        frames[-1].caption += f" -- {_result(step.after, names)}"
+                  Frame(after, f"{t}: {player_label(names, 1 - player)} replies {step.reply}", rewards, "reply", t,
+                        1 - player, step.reply)]
+    if after.done:
+        frames[-1].caption += " -- " + ("draw" if after.winner == WINNER_DRAW
+                                        else f"{player_label(names, after.winner)} wins")
     return frames
 
 
@@ -247,11 +173,7 @@ def episode_frames(records: Records) -> list[Frame]:
     """The frames of a replay: the start, each thought, each move and each opponent reply."""
     replay = replay_episode(records)
     names = replay.header.get("names") or {}
-    caption = "start"
     opening = replay.header.get("opponent_move")
-    if opening is not None:
-        caption = f"start: {player_label(names, 0)} opened with {opening}"
-    frames = [Frame(replay.start, caption, "", "start", 0)]
-    for step in replay.steps:
-        frames.extend(_step_frames(step, names))
-    return frames
+    caption = "start" if opening is None else f"start: {player_label(names, 0)} opened with {opening}"
+    return [Frame(replay.start, caption, "", "start", 0),
+            *(frame for step in replay.steps for frame in _step_frames(step, names))]

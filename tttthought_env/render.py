@@ -1,9 +1,5 @@
-"""Pictures of a game: the board with both thought stores, as text (``ansi``) or an RGB array.
-
-Drawn with numpy only. In the picture, each player's store is a mini-board beside the main one:
-green cells are asserted propositions (``+p``), red cells negated ones (``-p``), and the bars
-under it count markers.
-"""
+"""Pictures of a game, as text (``ansi``) or an RGB array drawn with numpy: the board, and beside it each
+player's store as a mini-board (green: asserted ``+p``, red: negated ``-p``) over bars counting markers."""
 
 from __future__ import annotations
 
@@ -31,12 +27,8 @@ TO_MOVE = np.array([255, 200, 40], np.uint8)
 
 
 def board_string(board: np.ndarray, rows: int, cols: int) -> str:
-    lines = []
-    for r in range(rows):
-        lines.append(" " + " | ".join(SYMBOLS[int(board[r * cols + c])] for c in range(cols)))
-        if r < rows - 1:
-            lines.append("+".join(["---"] * cols))
-    return "\n".join(lines)
+    separator = "\n" + "+".join(["---"] * cols) + "\n"
+    return separator.join(" " + " | ".join(SYMBOLS[int(board[r * cols + c])] for c in range(cols)) for r in range(rows))
 
 
 def render_ansi(game: Game, names: dict[int, str] | None = None) -> str:
@@ -44,11 +36,8 @@ def render_ansi(game: Game, names: dict[int, str] | None = None) -> str:
     cfg = game.config
     out = [board_string(game.board, cfg.rows, cfg.cols)]
     for player in (0, 1):
-        label = "XO"[player]
-        if names and player in names:
-            label += f" ({names[player]})"
-        store = game.store_string(player) or "(empty)"
-        line = f"{label} thoughts: {store}"
+        label = "XO"[player] + (f" ({names[player]})" if names and player in names else "")
+        line = f"{label} thoughts: {game.store_string(player) or '(empty)'}"
         if not game.done and game.to_move == player and cfg.thinking:
             line += f"   [to move, {game.thoughts_left[player]}/{cfg.max_thoughts} thoughts left]"
         out.append(line)
@@ -57,19 +46,18 @@ def render_ansi(game: Game, names: dict[int, str] | None = None) -> str:
     return "\n".join(out)
 
 
-def _draw_x(canvas: np.ndarray, top: int, left: int, size: int) -> None:
+def _mark_pixels(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of an X (a thick cross) and of an O (a ring) in a ``size x size`` cell."""
     idx = np.arange(size // 5, size - size // 5)
+    cross = np.zeros((size, size), bool)
     for width in range(-2, 3):
         cols = np.clip(idx + width, 0, size - 1)
-        canvas[top + idx, left + cols] = X_COLOUR
-        canvas[top + idx, left + size - 1 - cols] = X_COLOUR
+        cross[idx, cols] = cross[idx, size - 1 - cols] = True
+    dist = np.hypot(*(np.mgrid[0:size, 0:size] - (size - 1) / 2))
+    return cross, (dist < size * 0.32) & (dist > size * 0.22)
 
 
-def _draw_o(canvas: np.ndarray, top: int, left: int, size: int) -> None:
-    yy, xx = np.mgrid[0:size, 0:size]
-    dist = np.hypot(yy - (size - 1) / 2, xx - (size - 1) / 2)
-    ring = (dist < size * 0.32) & (dist > size * 0.22)
-    canvas[top:top + size, left:left + size][ring] = O_COLOUR
+MARK_PIXELS = _mark_pixels(CELL)
 
 
 def _draw_board(canvas: np.ndarray, game: Game) -> None:
@@ -82,37 +70,28 @@ def _draw_board(canvas: np.ndarray, game: Game) -> None:
         canvas[PAD:PAD + board_h, PAD + min(c * CELL, board_w - 1)] = GRID
     for cell, value in enumerate(game.board):
         if value:
-            r, c = divmod(cell, cols)
-            (_draw_x if value == 1 else _draw_o)(canvas, PAD + r * CELL, PAD + c * CELL, CELL)
+            top, left = PAD + cell // cols * CELL, PAD + cell % cols * CELL
+            canvas[top:top + CELL, left:left + CELL][MARK_PIXELS[value - 1]] = (X_COLOUR, O_COLOUR)[value - 1]
 
 
 def _draw_store(canvas: np.ndarray, game: Game, player: int, top: int, left: int, marker_h: int) -> None:
-    """``player``'s store as a mini-board at ``(top, left)``, a stripe left of it and marker bars below."""
+    """``player``'s store as a mini-board at ``(top, left)``, a stripe left of it, marker bars below."""
     cfg = game.config
     mini_h = cfg.rows * MINI
     # A stripe in the player's colour, yellow when it is the one to move.
     stripe = TO_MOVE if (not game.done and game.to_move == player) else (X_COLOUR, O_COLOUR)[player]
     canvas[top:top + mini_h, left - 6:left - 2] = stripe
     for cell in range(game.n):
-        r, c = divmod(cell, cfg.cols)
+        y, x = top + cell // cfg.cols * MINI, left + cell % cfg.cols * MINI
         asserted, negated = game.pos[player] >> cell & 1, game.neg[player] >> cell & 1
-        colour = ASSERTED if asserted else NEGATED if negated else EMPTY_MINI
-        y, x = top + r * MINI, left + c * MINI
-        canvas[y + 1:y + MINI - 1, x + 1:x + MINI - 1] = colour
-    if marker_h:
-        _draw_markers(canvas, game, player, top + mini_h + 2, left, marker_h)
-
-
-def _draw_markers(canvas: np.ndarray, game: Game, player: int, top: int, left: int, marker_h: int) -> None:
-    """One bar per marker under ``player``'s mini-board, a tick per copy in the store (at most 6)."""
-    num_markers = game.config.num_markers
+        canvas[y + 1:y + MINI - 1, x + 1:x + MINI - 1] = ASSERTED if asserted else NEGATED if negated else EMPTY_MINI
+    # Marker bars: one per marker, a tick per copy in the store (at most 6).
     counts = Counter(arg for sign, arg in game.store_entries(player) if sign == "#")
-    bar_w = max(game.config.cols * MINI // max(num_markers, 1), 1)
-    tick = max(bar_w // 6, 1)
-    for m in range(num_markers):
+    bar_w = max(cfg.cols * MINI // max(cfg.num_markers, 1), 1)
+    for m in range(cfg.num_markers):
         for i in range(min(counts[m], 6)):
-            x = left + m * bar_w + i * tick
-            canvas[top:top + marker_h - 4, x:x + max(bar_w // 6 - 1, 1)] = MARKER
+            x = left + m * bar_w + i * max(bar_w // 6, 1)
+            canvas[top + mini_h + 2:top + mini_h + marker_h - 2, x:x + max(bar_w // 6 - 1, 1)] = MARKER
 
 
 def render_rgb(game: Game) -> np.ndarray:
@@ -122,8 +101,7 @@ def render_rgb(game: Game) -> np.ndarray:
     marker_h = 10 if "marker" in cfg.channels else 0
     height = max(cfg.rows * CELL, 2 * (mini_h + marker_h) + 3 * PAD) + 2 * PAD
     width = cfg.cols * CELL + cfg.cols * MINI + 3 * PAD + 6
-    canvas = np.empty((height, width, 3), np.uint8)
-    canvas[:] = BACKGROUND
+    canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
     _draw_board(canvas, game)
     store_left = PAD + cfg.cols * CELL + 2 * PAD + 6
     for player in (0, 1):

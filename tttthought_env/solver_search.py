@@ -1,9 +1,6 @@
-"""The exact solver's search for boards too large for a complete table (:mod:`tttthought_env.solver`).
-
-Memoised fail-soft alpha-beta (negamax) over symmetry-reduced positions, with threat-based move
-ordering and pruning. :func:`make_search` returns the search as closures over the board's tables:
-this is the solver's hot path, and closure variables are faster to read than attributes.
-"""
+"""The exact solver's search for boards too large for a complete table: memoised fail-soft alpha-beta (negamax)
+over symmetry-reduced positions, with threat-based move ordering and pruning. Closures over the board's tables:
+this is the solver's hot path, and closure variables are faster to read than attributes."""
 
 from __future__ import annotations
 
@@ -12,46 +9,34 @@ from collections.abc import Callable, Iterator
 
 __all__ = ["SolverLimitError", "make_search"]
 
-Search = Callable[[int, int, bool, tuple[int, ...], int, int], int]
-
 
 class SolverLimitError(ValueError):
     """The exact solution of a position needs more work than the solver is allowed to do."""
 
 
-def make_search(full: int, line_masks: tuple[int, ...], move_order: tuple[int, ...],
-                sym_bits: tuple[tuple[tuple[int, ...], ...], ...], perms: list[tuple[int, ...]],
-                tt: dict[int, int], limit: int, describe: str) -> Search:
-    """The search of one board: ``search(x, o, x_to_move, keys, alpha, beta) -> value``.
+def make_search(line_masks: tuple[int, ...], perms: list[tuple[int, ...]], tt: dict[int, int], limit: int,
+                describe: str) -> Callable[[int, int], int]:
+    """``exact(x, o)``: the value of an unfinished position for the player to move.
 
-    ``full`` is the mask of all cells, ``line_masks`` one mask per winning line, ``move_order`` the cells
-    in the order tried last, ``sym_bits[p][c][s]`` the bit a mark of player ``p`` on cell ``c`` sets in the
-    key of symmetry ``s`` (``perms[s]``); ``keys`` holds a position's key under every symmetry. ``tt`` is
-    the table (canonical key -> entry), filled up to ``limit`` positions, then :class:`SolverLimitError`
-    names ``describe``.
-
-    ``search(x, o, x_to_move, keys, alpha, beta)`` values an unfinished position for the player to move:
-    a result <= alpha is an upper bound, >= beta a lower bound, anything between exact. It reads the
-    table, takes the census of the lines (:func:`scan_lines`), follows a forced block at once
-    (:func:`forced_block`), and otherwise tries the moves (:func:`expand`, in the order of
-    :func:`candidates`) and records what it learnt (:func:`store`).
-
-    Table entries are ``(lower + 1) * 3 + (upper + 1) + 9 * (best cell + 1)``, the best cell (tried
-    first next time) in the frame of the canonical symmetry. An absent position reads as ``unseen`` = 2
-    (bounds -1..1, no best cell); stored entries always have a best cell, so they are >= 9.
+    ``perms`` are the board's symmetries (cell ``c`` goes to ``perm[c]``); ``tt`` maps a position's
+    canonical key (the least of its keys under every symmetry) to ``(lower + 1) * 3 + (upper + 1) + 9 *
+    (best cell + 1)``, the best cell in the canonical frame; absent reads as ``unseen`` (bounds -1..1).
+    Past ``limit`` stored positions, :class:`SolverLimitError` names ``describe``.
     """
-    n = full.bit_length()
-    order = tuple((cell, 1 << cell) for cell in move_order)
+    n = len(perms[0])
+    full = (1 << n) - 1
+    lines_on = [sum(line >> c & 1 for line in line_masks) for c in range(n)]
+    # Cells on many lines first: alpha-beta cuts off sooner when strong moves come first.
+    order = tuple((cell, 1 << cell) for cell in sorted(range(n), key=lambda c: (-lines_on[c], c)))
+    # sym_bits[p][c][s]: the bit that a mark of player p on cell c sets in the key of symmetry s.
+    sym_bits = tuple(tuple(tuple(1 << (perm[c] + p * n) for perm in perms) for c in range(n)) for p in (0, 1))
     inverse_perms = tuple(tuple(perm.index(c) for c in range(n)) for perm in perms)
-    or_ = operator.or_
-    unseen = 2
+    or_, unseen = operator.or_, 2
     bounds_of = tuple((code // 3 - 1, code % 3 - 1) for code in range(9))  # entry % 9 -> (lower, upper)
 
     def scan_lines(me: int, opp: int, my_moves: int, opp_moves: int) -> tuple[int, int, int, int, bool, bool] | None:
-        """None if the mover completes a line now; else ``(threats, makers, doubles, opp_makers, me_alive,
-        opp_alive)``: cells where the opponent would complete a line, cells that make a threat for the mover
-        (``doubles``: two at once) and for the opponent, and whether each side can still complete a line in
-        the moves it has left (``my_moves``, ``opp_moves``)."""
+        """None if the mover completes a line now; else the opponent's completing cells, the cells making a threat
+        for the mover (two at once: ``doubles``) and for the opponent, and whether each side can still win."""
         threats = makers = doubles = opp_makers = 0
         me_alive = opp_alive = False
         for line in line_masks:
@@ -151,7 +136,7 @@ def make_search(full: int, line_masks: tuple[int, ...], move_order: tuple[int, .
         return best
 
     def search(x: int, o: int, x_to_move: bool, keys: tuple[int, ...], alpha: int, beta: int) -> int:
-        """Fail-soft negamax of an unfinished position, value for the player to move (see above)."""
+        """Fail-soft negamax: a result <= alpha is an upper bound, >= beta a lower bound, between exact."""
         canon = min(keys)
         entry = tt.get(canon, unseen)
         lo, hi = bounds_of[entry % 9]
@@ -178,4 +163,12 @@ def make_search(full: int, line_masks: tuple[int, ...], move_order: tuple[int, .
             return hi
         return expand(x, o, x_to_move, keys, canon, entry, lo, hi, alpha, beta, (doubles, makers, opp_makers))
 
-    return search
+    def exact(x: int, o: int) -> int:
+        keys = (0,) * len(perms)
+        for player, marks in ((0, x), (1, o)):
+            for cell in range(n):
+                if marks >> cell & 1:
+                    keys = tuple(map(or_, keys, sym_bits[player][cell]))
+        return search(x, o, x.bit_count() == o.bit_count(), keys, -1, 1)  # full window: the result is exact
+
+    return exact

@@ -57,6 +57,14 @@ def check_choice(name: str, value: Any, allowed: tuple) -> Any:
     return value
 
 
+def check_game(rows: object, cols: object, k: object) -> tuple[int, int, int]:
+    """``rows, cols, k`` as ints, or the TypeError/ValueError naming the bad one (``k <= max(rows, cols)``)."""
+    rows, cols, k = check_int("rows", rows, 1), check_int("cols", cols, 1), check_int("k", k, 1)
+    if k > max(rows, cols):
+        raise ValueError(f"k must be between 1 and max(rows, cols) = {max(rows, cols)}, got k={k!r}")
+    return rows, cols, k
+
+
 def _check_channels(channels: object) -> tuple[str, ...]:
     if isinstance(channels, str) or not isinstance(channels, Iterable):
         raise TypeError(f"channels must be a tuple of names from {CHANNELS}, got {channels!r}")
@@ -87,9 +95,7 @@ class Config:
     persist: str = "game"
 
     def __post_init__(self) -> None:
-        rows, cols, k = check_int("rows", self.rows, 1), check_int("cols", self.cols, 1), check_int("k", self.k, 1)
-        if k > max(rows, cols):
-            raise ValueError(f"k must be between 1 and max(rows, cols) = {max(rows, cols)}, got k={k!r}")
+        rows, cols, k = check_game(self.rows, self.cols, self.k)
         if rows * cols > MAX_CELLS:
             raise ValueError(f"rows * cols must be at most {MAX_CELLS} cells, got rows={rows}, cols={cols} "
                              f"({rows * cols})")

@@ -19,7 +19,8 @@ import numpy as np
 
 from .core import EMPTY, O, X, check_real, winning_lines
 from .rewards import int_popcount
-from .solver import check_game, get_solver
+from .config import check_game
+from .solver import get_solver
 
 __all__ = ["OPPONENTS", "CallableOpponent", "EpsilonOpponent", "HeuristicOpponent", "HeuristicTables",
            "MinimaxOpponent", "Opponent", "RandomOpponent", "board_of", "cells_of", "check_opponent_move",

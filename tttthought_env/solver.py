@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import check_int
+from .config import check_game, check_int
 from .layout import winning_lines
 from .solver_search import SolverLimitError, make_search
 
 __all__ = ["COMPLETE_TABLE_CELLS", "DEFAULT_MAX_POSITIONS", "ILLEGAL", "MAX_CELLS", "TABLE_MAX_CELLS",
-           "UNREACHABLE", "Solver", "SolverLimitError", "check_game", "get_solver", "tractable"]
+           "UNREACHABLE", "Solver", "SolverLimitError", "get_solver", "tractable"]
 
 ILLEGAL = -2  #: move value of an occupied cell, and of every cell of a finished game
 UNREACHABLE = -3  #: entry of tables() "value" and "move_values" for a key no legal game reaches
@@ -29,14 +29,6 @@ def tractable(rows: int, cols: int, k: int) -> bool:
     ``k <= 3`` and both sides >= 3 (the first player wins quickly). Measured in ``docs/solver.md``."""
     n = rows * cols
     return n <= 16 or (n <= MAX_CELLS and k <= 3 and min(rows, cols) >= 3)
-
-
-def check_game(rows: object, cols: object, k: object) -> tuple[int, int, int]:
-    """``rows, cols, k`` as ints, or the TypeError/ValueError naming the bad one (``k <= max(rows, cols)``)."""
-    rows, cols, k = check_int("rows", rows, 1), check_int("cols", cols, 1), check_int("k", k, 1)
-    if k > max(rows, cols):
-        raise ValueError(f"k must be between 1 and max(rows, cols) = {max(rows, cols)}, got k={k!r}")
-    return rows, cols, k
 
 
 def get_solver(rows: int = 3, cols: int = 3, k: int = 3, max_positions: int = DEFAULT_MAX_POSITIONS) -> Solver:

@@ -194,7 +194,7 @@ def _opponent_replies(vec: ThoughtVectorEnv, steps: int, seed: int):
     be = vec.backend
     vec.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    n = vec.rules.n_cells
+    n = vec.layout.n_cells
     for _ in range(steps):
         before = [vec.game_state(i) for i in range(vec.num_envs)]
         masks = be.to_numpy(vec.action_masks())
@@ -434,7 +434,7 @@ def test_compile_needs_torch_and_sb3_env_method() -> None:
 
 
 def test_bench_loops_and_table() -> None:
-    from tttthought_env import bench
+    from benchmarks import bench
 
     assert bench.VectorLoop("tttthought/Full-v0", 64).run(3) == 192
     assert bench.VectorLoop("tttthought/Plain-v0", 64, sampler="mask").run(3) == 192
@@ -452,3 +452,14 @@ def test_bench_loops_and_table() -> None:
     assert plain["ratio"] == pytest.approx(1.2) and plain["cpu_ratio"] == pytest.approx(1.6) and plain["met"] is False
     table = bench.format_table(rows + ratios)
     assert "1.20x" in table and "NO" in table and "skipped: not installed (x)" in table
+
+
+def test_sample_actions_with_more_markers_than_cells() -> None:
+    # a marker chunk wider than the board once indexed the board's rank-select table out of range
+    vec = ThoughtVectorEnv(64, rows=1, cols=1, k=1, channels=("forget", "marker"), num_markers=3,
+                           agent_player="random", memory_size=2)
+    vec.reset(seed=0)
+    for _ in range(20):
+        mask, actions = vec.action_masks(), vec.sample_actions()
+        assert (mask[np.arange(64), actions] | ~mask.any(axis=1)).all()
+        vec.step(actions)

@@ -1,4 +1,5 @@
-"""Each size-specialised table of the vector env against the generic form it replaces (same results)."""
+"""Each size-specialised table of the vector env against the generic form it replaces (same results; the
+sampler table: the same distribution)."""
 
 from __future__ import annotations
 
@@ -12,28 +13,10 @@ def _generic_bits(env: ThoughtVectorEnv) -> None:
     env.kernel.t.small = False  # popcount, win test and rank-select by loops over cells and lines
 
 
-def _no_position_tables(env: ThoughtVectorEnv) -> None:
-    env.kernel.t.opt_pos = env.kernel.t.heur_pos = None  # base-3 keys first
-
-
-def _no_heuristic_tables(env: ThoughtVectorEnv) -> None:
-    t = env.kernel.t
-    t.heur = t.heur_pos = None  # the opponents' heuristic_rule on the arrays
-
-
-def _no_obs_table(env: ThoughtVectorEnv) -> None:
-    env.observer.obs_table = None  # bit columns unpacked, scalars written one by one
-
-
 CASES = [
     (_generic_bits, dict(opponent="minimax", shaping="potential", agent_player="random", opponent_epsilon=0.5)),
     (_generic_bits, dict(rows=4, cols=4, k=3, opponent="heuristic", agent_player="random", shaping="prediction")),
-    (_no_position_tables, dict(opponent="minimax", shaping="oracle", agent_player="random")),
-    (_no_position_tables, dict(opponent="heuristic", shaping="potential", agent_player="O")),
-    (_no_heuristic_tables, dict(opponent="heuristic", agent_player="random", opponent_epsilon=0.3)),
-    (_no_heuristic_tables, dict(rows=3, cols=4, k=3, opponent="heuristic", agent_player="random")),
-    (_no_obs_table, dict(opponent="random", agent_player="random", num_markers=2)),
-    (_no_obs_table, dict(opponent="minimax", channels=("propose", "negate", "forget"), memory_size=3)),
+    (_generic_bits, dict(opponent="heuristic", agent_player="O", opponent_epsilon=0.3, persist="turn")),
 ]
 
 
@@ -59,8 +42,8 @@ def test_sampling_by_proposition_is_uniform_like_the_generic_sampler() -> None:
     for by_proposition in (True, False):
         env = ThoughtVectorEnv(20_000, opponent="random", channels=("propose", "negate", "forget"))
         if not by_proposition:
-            env.observer.props_per_state = 0
-        assert env.observer.props_per_state == (2 if by_proposition else 0)
+            env.kernel.t.sampler_k = 0  # the walk over the action blocks instead
+        assert env.kernel.t.sampler_k == (2 if by_proposition else 0)
         env.reset(seed=1)
         env.step(np.full(20_000, 9 + 4))  # propose 4 in every game: a state with +4 in the store
         mask = env.action_masks()[0]

@@ -1,10 +1,10 @@
 """The thin array layer under :mod:`tttthought_env.vector`: one kernel, NumPy or PyTorch arrays.
 
 The vector env's logic is written once against the Python array API (``xp``: NumPy 2 itself, or
-``array_api_compat.torch`` for PyTorch) plus
-the Python operators (``& | ~ << >> == +``) and integer-array indexing (``table[idx]``), which NumPy arrays
-and PyTorch tensors share. What the array API lacks or where one library has a much faster route lives here:
-random numbers (each backend has its own generator), unpacking bit-words into byte columns, and conversions.
+``array_api_compat.torch`` for PyTorch) plus the Python operators (``& | ~ << >> == +``) and integer-array
+indexing, which NumPy arrays and PyTorch tensors share. What the array API lacks or where one library has a
+much faster route lives here: random numbers (each backend has its own generator), gathers, unpacking
+bit-words into columns, and conversions.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import numpy as np
 
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
 
-
-def _bit_table_u8() -> np.ndarray:
-    """``T[b, j] = bit j of byte b``: unpacks a byte into 8 columns with one gather."""
-    return ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(np.uint8)
+#: ``BYTE_BITS[b, j]`` = bit ``j`` of byte ``b``: unpacks a byte into 8 columns with one gather.
+BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(np.uint8)
 
 
 class Backend:
@@ -32,19 +30,16 @@ class Backend:
         if name not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
         self.name = name
+        self.is_numpy = name == "numpy"
         # Typed Any: the same attributes hold numpy or torch objects (the array API has no common stub).
         self.xp: Any
         self.device: Any
         self.rng: Any
         self.torch: Any = None
-        if name == "numpy":
+        if self.is_numpy:
             if device not in (None, "cpu"):
                 raise ValueError(f"backend='numpy' runs on the CPU only; got device={device!r} (use backend='torch')")
-            # NumPy 2 implements the array API in its main namespace: no compatibility layer needed.
-            self.xp = np
-            self.device = "cpu"
-            self.is_numpy = True
-            self.rng = np.random.default_rng()
+            self.xp, self.device, self.rng = np, "cpu", np.random.default_rng()  # NumPy 2 is an array API
         else:
             try:
                 import torch
@@ -52,19 +47,15 @@ class Backend:
                 raise ImportError("backend='torch' needs PyTorch: pip install torch") from err
             import array_api_compat.torch as torch_xp
 
-            self.xp = torch_xp
-            self.torch = torch
+            self.xp, self.torch = torch_xp, torch
             self.device = torch.device("cpu" if device is None else device)
-            self.is_numpy = False
             self.rng = torch.Generator(device=self.device)
             self.rng.seed()
         xp = self.xp
-        self.bool = xp.bool
+        self.bool, self.float32, self.float64 = xp.bool, xp.float32, xp.float64
         self.int8, self.int16, self.int32, self.int64 = xp.int8, xp.int16, xp.int32, xp.int64
-        self.float32, self.float64 = xp.float32, xp.float64
-        self.uint8 = xp.uint8
-        self._bit_table = self.asarray(_bit_table_u8())
-        self._byte_shifts: dict[Any, Any] = {}  # by byte count, and by ("table", dtype)
+        self._byte_bits: dict[Any, Any] = {}  # BYTE_BITS by output dtype
+        self._byte_shifts = self.arange(8, self.int64) * 8
 
     # ------------------------------------------------------------------ arrays
     def asarray(self, value: Any, dtype: Any = None) -> Any:
@@ -73,16 +64,13 @@ class Backend:
             if not isinstance(value, np.ndarray) and type(value).__module__.startswith("torch"):
                 value = value.detach().cpu().numpy()
             return np.asarray(value, dtype=dtype)
-        torch = self.torch
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, self.torch.Tensor):
             return value.to(device=self.device, dtype=dtype)
-        return torch.as_tensor(np.asarray(value), device=self.device).to(dtype=dtype) if dtype is not None else \
-            torch.as_tensor(np.asarray(value), device=self.device)
+        tensor = self.torch.as_tensor(np.asarray(value), device=self.device)
+        return tensor if dtype is None else tensor.to(dtype=dtype)
 
     def to_numpy(self, value: Any) -> np.ndarray:
-        if self.is_numpy:
-            return np.asarray(value)
-        return value.detach().cpu().numpy()
+        return np.asarray(value) if self.is_numpy else value.detach().cpu().numpy()
 
     def zeros(self, shape: Any, dtype: Any) -> Any:
         return self.xp.zeros(shape, dtype=dtype, device=self.device)
@@ -93,13 +81,10 @@ class Backend:
     def arange(self, n: int, dtype: Any) -> Any:
         return self.xp.arange(n, dtype=dtype, device=self.device)
 
-    def astype(self, x: Any, dtype: Any) -> Any:
-        return self.xp.astype(x, dtype, copy=False)
-
     def take(self, table: Any, idx: Any) -> Any:
         """``table[idx]`` along the first axis (torch wants int32/int64 indices)."""
         if self.is_numpy:
-            return table[idx] if table.ndim > 1 else np.take(table, idx)
+            return np.take(table, idx, axis=0)  # much faster than table[idx] for 2-D tables
         if idx.dtype not in (self.torch.int64, self.torch.int32):
             idx = idx.to(self.torch.int64)
         return table[idx]
@@ -130,8 +115,6 @@ class Backend:
         """
         if self.is_numpy:
             return self.rng.random(n, dtype=np.float32)
-        if self.rng is None:
-            return self.torch.rand(n, device=self.device, dtype=self.torch.float32)
         return self.torch.rand(n, generator=self.rng, device=self.device, dtype=self.torch.float32)
 
     # ------------------------------------------------------------------ bit columns
@@ -142,12 +125,7 @@ class Backend:
         byte: contiguous, and the same code on both backends. NumPy reads the bytes with a free view.
         """
         nbytes = (width + 7) // 8
-        cols = []
-        for i, word in enumerate(words):
-            take = min(8, nbytes - 8 * i)
-            if take <= 0:
-                break
-            cols.append(self._bytes(word, take))
+        cols = [self._bytes(word, min(8, nbytes - 8 * i)) for i, word in enumerate(words[:(nbytes + 7) // 8])]
         byte_idx = cols[0] if len(cols) == 1 else self.xp.concat(cols, axis=1)
         b = byte_idx.shape[0]
         if self.is_numpy:
@@ -161,20 +139,13 @@ class Backend:
         return out[:, :width].contiguous() if nbytes * 8 != width else out
 
     def _table_for(self, dtype: Any) -> Any:
-        key = ("table", str(dtype))
-        table = self._byte_shifts.get(key)
-        if table is None:
-            table = self.xp.astype(self._bit_table, dtype)
-            self._byte_shifts[key] = table
-        return table
+        key = str(dtype)
+        if key not in self._byte_bits:
+            self._byte_bits[key] = self.xp.astype(self.asarray(BYTE_BITS), dtype)
+        return self._byte_bits[key]
 
     def _bytes(self, word: Any, take: int) -> Any:
         """The low ``take`` bytes of int64 ``word`` as a ``(B, take)`` index array."""
         if self.is_numpy:
-            raw = np.ascontiguousarray(word, dtype="<i8").view(np.uint8).reshape(-1, 8)
-            return raw[:, :take]
-        shifts = self._byte_shifts.get(take)
-        if shifts is None:
-            shifts = self.arange(take, self.int64) * 8
-            self._byte_shifts[take] = shifts
-        return (word.to(self.torch.int64)[:, None] >> shifts[None, :]) & 255
+            return np.ascontiguousarray(word, dtype="<i8").view(np.uint8).reshape(-1, 8)[:, :take]
+        return (word.to(self.torch.int64)[:, None] >> self._byte_shifts[None, :take]) & 255

@@ -16,7 +16,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tttthought_env.config import AGENT_PLAYERS, CHANNELS, Config, EnvOptions, check_choice, check_real
-from tttthought_env.layout import layout_for, winning_lines
+from tttthought_env.layout import layout_for
 from tttthought_env.opponents import OPPONENTS
 from tttthought_env.transition import OUTCOMES, STEP_KINDS, WINNER_DRAW, WINNER_O, WINNER_X, outcome_code
 
@@ -25,6 +25,15 @@ from .kernel import Decision, Kernel
 from .observe import Observer
 from .state import BatchState
 from .tables import SOLVER_TABLE_CELLS, Tables, build_layouts
+
+
+_OPPONENT_KINDS = f"one of {OPPONENTS} or a batched callable (boards, rng) -> cells"
+
+
+def _checked_num_envs(num_envs: Any) -> int:
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
+    return int(num_envs)
 
 
 def _check_vectorizable(render_mode: Any, shaping: Any, opponent: Any) -> None:
@@ -36,26 +45,10 @@ def _check_vectorizable(render_mode: Any, shaping: Any, opponent: Any) -> None:
             "a callable shaping cannot be vectorized (it sees one game's store at a time); use "
             "shaping='oracle', 'potential' or 'prediction' here, or the single env ThoughtTicTacToeEnv"
         )
-    _check_opponent(opponent)
-
-
-def _check_opponent(opponent: Any) -> None:
-    if isinstance(opponent, str):
-        if opponent not in OPPONENTS:
-            raise ValueError(
-                f"opponent must be one of {OPPONENTS} or a batched callable (boards, rng) -> cells, got {opponent!r}"
-            )
-    elif not callable(opponent):
-        raise TypeError(
-            f"opponent must be one of {OPPONENTS} or a batched callable (boards, rng) -> cells, "
-            f"got {opponent!r} of type {type(opponent).__name__}"
-        )
-
-
-def _checked_num_envs(num_envs: Any) -> int:
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-        raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
-    return int(num_envs)
+    if isinstance(opponent, str) and opponent not in OPPONENTS:
+        raise ValueError(f"opponent must be {_OPPONENT_KINDS}, got {opponent!r}")
+    if not isinstance(opponent, str) and not callable(opponent):
+        raise TypeError(f"opponent must be {_OPPONENT_KINDS}, got {opponent!r} of type {type(opponent).__name__}")
 
 
 def _check_episode_limit(max_episode_steps: int | None, bound: int) -> None:
@@ -118,35 +111,17 @@ class ThoughtVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(
-        self,
-        num_envs: int,
-        rows: int = 3,
-        cols: int = 3,
-        k: int = 3,
-        channels: tuple[str, ...] = CHANNELS,
-        max_thoughts: int = 3,
-        memory_size: int | None = None,
-        num_markers: int = 2,
-        persist: str = "game",
-        opponent: str | Callable[..., Any] = "random",
-        opponent_epsilon: float = 0.0,
-        agent_player: str = "X",
-        illegal_action: str = "lose",
-        thought_cost: float = 0.0,
-        draw_reward: float = 0.0,
-        shaping: Any = None,
-        shaping_scale: float = 0.1,
-        shaping_gamma: float = 1.0,
-        obs_mode: str = "flat",
-        render_mode: str | None = None,
-        backend: str = "numpy",
-        device: Any = None,
+        self, num_envs: int, rows: int = 3, cols: int = 3, k: int = 3, channels: tuple[str, ...] = CHANNELS,
+        max_thoughts: int = 3, memory_size: int | None = None, num_markers: int = 2, persist: str = "game",
+        opponent: str | Callable[..., Any] = "random", opponent_epsilon: float = 0.0, agent_player: str = "X",
+        illegal_action: str = "lose", thought_cost: float = 0.0, draw_reward: float = 0.0, shaping: Any = None,
+        shaping_scale: float = 0.1, shaping_gamma: float = 1.0, obs_mode: str = "flat",
+        render_mode: str | None = None, backend: str = "numpy", device: Any = None,
         max_episode_steps: int | None = None,
     ) -> None:
         self.num_envs = _checked_num_envs(num_envs)
         self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.layout = layout = layout_for(cfg)
-        self.rules = layout  # the name of the same object before the layout had its own module
         _check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
         check_choice("agent_player", agent_player, AGENT_PLAYERS)
         options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
@@ -170,8 +145,7 @@ class ThoughtVectorEnv(VectorEnv):
         if needs_solver and n > SOLVER_TABLE_CELLS:
             _no_solver_table(opponent, shaping, rows, cols)
         self.lay = lay = build_layouts(cfg, layout)
-        tables = Tables(cfg, layout, lay, self.backend, opponent=opponent, needs_solver=needs_solver,
-                        draw_reward=self.draw_reward)
+        tables = Tables(cfg, layout, lay, self.backend, needs_solver=needs_solver, draw_reward=self.draw_reward)
         self.kernel = Kernel(self.backend, lay, tables, opponent=opponent, epsilon=self.opponent_epsilon,
                              persist=cfg.persist, reset_can_end=agent_player != "X" and (cfg.k == 1 or n == 1))
         self.observer = Observer(self.kernel, layout)
@@ -191,38 +165,24 @@ class ThoughtVectorEnv(VectorEnv):
     # ================================================================ state
     def _fresh_state(self, count: int) -> BatchState:
         be, lay = self.backend, self.lay
-        xp = be.xp
 
-        def dtype(np_dtype: Any) -> Any:
-            return getattr(xp, np.dtype(np_dtype).name)
+        def zeros(shape: Any, np_dtype: Any, value: int = 0) -> Any:
+            return be.full(shape, value, getattr(be.xp, np.dtype(np_dtype).name))
 
-        board = dtype(lay.board_np)
-        st = BatchState(me=be.zeros((count,), board), opp=be.zeros((count,), board), agent=be.zeros((count,), be.int8))
+        board = lay.board_np
+        st = BatchState(me=zeros((count,), board), opp=zeros((count,), board), agent=zeros((count,), np.int8))
         if not lay.thinking:
             return st
-        packed = lay.packed
-        return st.replace(
-            pos=be.zeros((count,), board),
-            neg=be.zeros((count,), board),
-            store=be.zeros((count,), dtype(lay.store_np)) if packed else be.full((count, lay.memory), -1,
-                                                                                  dtype(lay.store_np)),
-            slen=be.zeros((count,), dtype(lay.len_np)),
-            mcount=(be.zeros((count,) if packed else (count, lay.markers), dtype(lay.mcount_np))
-                    if lay.markers else None),
-            tleft=be.full((count,), lay.max_thoughts, dtype(lay.tleft_np)),
-            thoughts=be.zeros((count,), dtype(lay.count_np)),
-        )
+        return st.replace(pos=zeros((count,), board), neg=zeros((count,), board),
+                          store=zeros((count, lay.words), np.int64),
+                          slen=zeros((count,), lay.len_np), tleft=zeros((count,), lay.tleft_np, lay.max_thoughts),
+                          mcount=zeros((count, lay.markers), lay.len_np) if lay.markers else None,
+                          thoughts=zeros((count,), lay.count_np))
 
     def state_nbytes_per_game(self) -> int:
         """Bytes of state one game holds (bitboards, store, counters); observations and masks are outputs."""
         st = self._state or self._fresh_state(1)
-        total = 0
-        for value in st.arrays().values():
-            per_row = 1
-            for dim in value.shape[1:]:
-                per_row *= int(dim)
-            total += per_row * (value.element_size() if hasattr(value, "element_size") else value.itemsize)
-        return total
+        return sum(self.backend.to_numpy(value[:1]).nbytes for value in st.arrays().values())
 
     def _reset_rows(self, st: BatchState, rows: Any) -> tuple[BatchState, Any]:
         """``st`` with the games where ``rows`` (bool) started afresh: side drawn, the opponent's opening move made.
@@ -328,8 +288,8 @@ class ThoughtVectorEnv(VectorEnv):
     def sample_actions(self) -> Any:
         """One uniformly random legal action per game (action 0 where none is legal), from the env's generator.
 
-        Drawn from the bitboards, without touching the ``(num_envs, A)`` mask: the batched
-        ``action_space.sample(mask)`` of random rollouts and of the benchmarks.
+        The batched ``action_space.sample(mask)`` of random rollouts and of the benchmarks, drawn from the
+        bitboards where :meth:`Observer.sample` can (the registered settings), else from the mask.
         """
         if self._needs_reset:
             raise RuntimeError("sample_actions() called before reset()")
@@ -488,24 +448,16 @@ class ThoughtVectorEnv(VectorEnv):
         raise ValueError(f"action {action} ({channel} {arg}) of env {i} is illegal: {self._illegal_reason(i, action)}")
 
     def _illegal_reason(self, i: int, action: int) -> str:
-        """The single env's wording of why ``action`` is illegal in game ``i``."""
-        state = self.game_state(i)
+        """The single env's wording (:meth:`core.Game.illegal_reason`) of why ``action`` is illegal in game ``i``."""
         channel, arg = self.layout.decode[action]
-        board = state["board"]
-        if self.kernel.reset_can_end:
-            opp_mark = 2 - state["agent"]
-            cfg = self.config
-            won = any(all(board[c] == opp_mark for c in line) for line in winning_lines(cfg.rows, cfg.cols, cfg.k))
-            if won or bool(np.all(board != 0)):
-                return "the game is over"
+        if self.kernel.reset_can_end and bool(self.backend.to_numpy(self.kernel.game_over(self._current()))[i]):
+            return "the game is over"
         if channel == "move":
             return f"cell {arg} is occupied"
-        if state["thoughts_left"] <= 0:
+        if self.game_state(i)["thoughts_left"] <= 0:
             return "no thoughts are left this turn"
-        if channel == "propose":
-            return f"+{arg} is already in the store"
-        if channel == "negate":
-            return f"-{arg} is already in the store"
+        if channel in ("propose", "negate"):
+            return f"{'+' if channel == 'propose' else '-'}{arg} is already in the store"
         return f"neither +{arg} nor -{arg} is in the store"
 
     # ---------------------------------------------------------------- single-env views
@@ -536,46 +488,21 @@ class ThoughtVectorEnv(VectorEnv):
 
     def game_state(self, i: int) -> dict[str, Any]:
         """Game ``i`` in plain Python: board (int8 ``N``), side, store entries oldest first, thoughts left."""
-        be, lay = self.backend, self.lay
-        st = {key: be.to_numpy(value[i]) for key, value in self._current().arrays().items()}
-        n = lay.n
+        lay, n = self.lay, self.lay.n
+        st = {key: self.backend.to_numpy(value[i]) for key, value in self._current().arrays().items()}
         agent = int(st["agent"])
-        board = _board(int(st["me"]), int(st["opp"]), agent, n)
-        codes = self._store_codes(st) if lay.thinking else []
-        store = tuple(("+", c) if c < n else ("-", c - n) if c < 2 * n else ("#", c - 2 * n) for c in codes)
-        return {"board": board, "agent": agent, "store": store,
-                "thoughts_left": int(st["tleft"]) if lay.thinking else lay.max_thoughts,
-                "thoughts": int(st["thoughts"]) if lay.thinking else 0}
-
-    def _store_codes(self, st: dict[str, Any]) -> list[int]:
-        """Entry codes of one game's store (numpy row of :meth:`game_state`), oldest first."""
-        lay = self.lay
-        if not lay.packed:
-            return [c for c in st["store"].tolist() if c >= 0]
-        codes = []
-        packed = int(st["store"])
-        for f in range(lay.memory):
-            value = packed >> (lay.code_bits * f) & lay.field
-            if value == 0:
-                break
-            codes.append(value - 1)
-        return codes
+        mine, theirs = (np.array([int(st[key]) >> c & 1 for c in range(n)]) for key in ("me", "opp"))
+        board = (mine * (agent + 1) + theirs * (2 - agent)).astype(np.int8)
+        if not lay.thinking:
+            return {"board": board, "agent": agent, "store": (), "thoughts_left": lay.max_thoughts, "thoughts": 0}
+        fields = [int(w) >> (lay.code_bits * f) & lay.field for w in st["store"] for f in range(lay.fields)]
+        store = tuple(("+-#"[min(c // n, 2)], c % n if c < 2 * n else c - 2 * n)
+                      for c in (value - 1 for value in fields[:int(st["slen"])]))  # oldest first
+        return {"board": board, "agent": agent, "store": store, "thoughts_left": int(st["tleft"]),
+                "thoughts": int(st["thoughts"])}
 
     def close_extras(self, **kwargs: Any) -> None:
         self._state = None
-
-
-def _board(me: int, opp: int, agent: int, n: int) -> np.ndarray:
-    """int8 board (0 empty, 1 X, 2 O) of one game's bitboards (as signed words: masked to ``n`` bits)."""
-    mask = (1 << n) - 1
-    me, opp = me & mask, opp & mask
-    board = np.zeros(n, np.int8)
-    for c in range(n):
-        if me >> c & 1:
-            board[c] = agent + 1
-        elif opp >> c & 1:
-            board[c] = 2 - agent
-    return board
 
 
 def make_vector_env(env_id: str, num_envs: int, **kwargs: Any) -> ThoughtVectorEnv:

@@ -66,11 +66,14 @@ class Kernel:
         """``-1`` (all bits set) where ``cond``, else ``0``: blends ints with ``&`` and ``|`` (no ``where``)."""
         return -self.xp.astype(cond, dtype)
 
+    def bit_columns(self, x: Any, dtype: Any) -> Any:
+        """``(B, N)``: bit ``c`` of each bitboard in column ``c`` (the generic form of the bit tables)."""
+        return self.xp.astype((self.xp.astype(x, self.xp.int64)[:, None] >> self.t.shifts) & 1, dtype)
+
     def popcount(self, x: Any) -> Any:
         if self.t.small:
             return self.be.take(self.t.pop, x)
-        xp = self.xp
-        return xp.sum(xp.astype((xp.astype(x, xp.int64)[:, None] >> self.t.shifts) & 1, xp.int16), axis=1)
+        return self.xp.sum(self.bit_columns(x, self.xp.int16), axis=1)
 
     def won(self, marks: Any) -> Any:
         """Whether ``marks`` holds a winning line."""
@@ -86,8 +89,7 @@ class Kernel:
         if self.t.small:
             rr = xp.minimum(xp.maximum(r, xp.zeros_like(r)), xp.full_like(r, self.lay.n - 1))
             return self.be.take(self.t.select, xp.astype(bits, xp.int32) * self.lay.n + rr)
-        b = xp.astype((xp.astype(bits, xp.int64)[:, None] >> self.t.shifts) & 1, xp.int32)
-        csum = xp.cumulative_sum(b, axis=1)
+        csum = xp.cumulative_sum(self.bit_columns(bits, xp.int32), axis=1)
         return xp.argmax(xp.astype(csum > r[:, None], xp.int8), axis=1)
 
     def pick(self, cand: Any, u: Any) -> Any:
@@ -96,50 +98,30 @@ class Kernel:
         count = xp.astype(self.popcount(cand), xp.int32)
         r = xp.astype(u * xp.astype(count, xp.float32), xp.int32)
         r = xp.minimum(r, count - 1)  # u < 1, but float rounding may reach count; count 0 only in unused rows
-        if self.t.small:
+        if self.t.small:  # r in range wherever cand has a bit: no clamp (r = -1 reads the table's last entry)
             return self.be.take(self.t.select, xp.astype(cand, xp.int32) * self.lay.n + r)
         return self.select_rank(cand, r)
 
-    def position(self, me: Any, opp: Any, agent: Any) -> Any:
-        """Index of a position table: learner bits | opponent bits << N | learner side << 2N."""
-        xp, i32, n = self.xp, self.xp.int32, self.lay.n
-        return xp.astype(me, i32) | (xp.astype(opp, i32) << n) | (xp.astype(agent, i32) << (2 * n))
-
-    def key3(self, me: Any, opp: Any, agent: Any) -> Any:
-        """Base-3 solver key ``sum(board[i] * 3**i)`` of each game."""
-        t_me = self.be.take(self.t.pow3, me)
-        t_opp = self.be.take(self.t.pow3, opp)
-        a = self.xp.astype(agent, self.xp.int32)
-        return t_me + t_opp * 2 + (t_me - t_opp) * a
-
     def optimal_bits(self, me: Any, opp: Any, agent: Any) -> Any:
-        """The solver's optimal moves (bitmask) of each game's position (the player to move's)."""
-        if self.t.opt_pos is not None:
-            return self.be.take(self.t.opt_pos, self.position(me, opp, agent))
-        return self.be.take(self.t.opt, self.key3(me, opp, agent))
+        """The solver's optimal moves (bitmask) of each game's position (the player to move's), by base-3 key
+        ``sum(board[i] * 3**i)``: ``pow3`` of the X bits + 2 * ``pow3`` of the O bits."""
+        t_me, t_opp = self.be.take(self.t.pow3, me), self.be.take(self.t.pow3, opp)
+        a = self.xp.astype(agent, self.xp.int32)
+        return self.be.take(self.t.opt, t_me + t_opp * 2 + (t_me - t_opp) * a)
 
     def boards(self, me: Any, opp: Any, agent: Any) -> Any:
         """int8 ``(B, N)`` boards (0 empty, 1 X, 2 O), for callable opponents."""
-        xp = self.xp
-        shifts = self.t.shifts
-        mine = xp.astype((xp.astype(me, xp.int64)[:, None] >> shifts) & 1, xp.int8)
-        theirs = xp.astype((xp.astype(opp, xp.int64)[:, None] >> shifts) & 1, xp.int8)
-        a = xp.astype(agent, xp.int8)[:, None]
-        return mine * (1 + a) + theirs * (2 - a)
+        a = self.xp.astype(agent, self.xp.int8)[:, None]
+        return self.bit_columns(me, self.xp.int8) * (1 + a) + self.bit_columns(opp, self.xp.int8) * (2 - a)
 
     # ============================================================ the opponent
     def base_candidates(self, me: Any, opp: Any, agent: Any) -> Any:
         """The built-in opponent's candidate cells in each game, the opponent to move."""
-        t = self.t
         if self.opponent == "random":
             return random_candidates(me, opp, self.lay.full)
         if self.opponent == "minimax":
             return self.optimal_bits(me, opp, agent)
-        if t.heur_pos is not None:
-            return self.be.take(t.heur_pos, self.position(me, opp, agent))
-        if t.heur is not None:
-            return self.be.take(t.heur, self.key3(me, opp, agent))
-        return heuristic_rule(opp, me, t.heuristic)
+        return heuristic_rule(opp, me, self.t.heuristic)
 
     def opponent_cells(self, me: Any, opp: Any, agent: Any, need: Any, u: Any) -> Any:
         """Cell the opponent plays in every game where ``need``; rows elsewhere are arbitrary.
@@ -226,82 +208,58 @@ class Kernel:
 
     # ============================================================ thoughts
     def think(self, st: BatchState, d: Decision) -> BatchState:
-        """The store after the legal thoughts (rows ``d.thought``); other rows unchanged."""
-        store, slen, mcount, pos, neg = (self._think_packed if self.lay.packed else self._think_array)(st, d)
-        th = d.thought
-        return st.replace(store=store, slen=slen, mcount=mcount, pos=pos, neg=neg,
-                          tleft=st.tleft - self.xp.astype(th, st.tleft.dtype),
-                          thoughts=st.thoughts + self.xp.astype(th, st.thoughts.dtype))
+        """The store after the legal thoughts (rows ``d.thought``); other rows unchanged.
 
-    def _think_packed(self, st: BatchState, d: Decision) -> tuple[Any, Any, Any, Any, Any]:
-        """Bit-packed stores: SWAR search for the entry to delete, delete it (or evict the oldest), append."""
+        The store is ``W`` int64 words of ``F`` fields (entry code + 1, 0 = empty, oldest lowest). A thought
+        about a proposition in the store deletes its entry; a thought that adds an entry to a full store
+        evicts the oldest; then the new entry is appended (docs/spec.md, "Thoughts").
+        """
         be, xp, lay, t = self.be, self.xp, self.lay, self.t
         i64 = xp.int64
-        n, S, cb = lay.n, lay.memory, lay.code_bits
         a, bit, ch, th = d.action, d.bit, d.channel, d.thought
-        P = xp.astype(st.store, i64)
         slen = xp.astype(st.slen, i64)
         add1 = be.take(t.add1, a) & self.ones_where(th, i64)  # code + 1 of the entry the thought appends, 0: none
         has_rem = th & (d.has_pos | d.has_neg)  # a thought about a proposition in the store: its entry leaves
         hrm = self.ones_where(has_rem, i64)
-        rem1 = (be.take(t.arg, a) + 1 + xp.astype(d.has_neg, i64) * n) & hrm
-        # SWAR: the field equal to rem1 becomes zero; its top bit is the lowest one flagged (exact for the lowest).
-        x = P ^ (rem1 * lay.ones)
-        flagged = (x - lay.ones) & ~x & lay.highs
-        low = flagged & -flagged
-        evict = (add1 != 0) & ~has_rem & (slen == S)
-        evm = self.ones_where(evict, i64)
-        # Fields below the deleted one stay; the rest shift down one field. No deletion: lowmask = -1.
-        lowmask = (((low >> (cb - 1)) - 1) & hrm) | (~hrm & ~evm)
-        evicted1 = P & lay.field & evm
-        P = (P & lowmask) | ((P >> cb) & ~lowmask)
+        rem1 = (be.take(t.arg, a) + 1 + xp.astype(d.has_neg, i64) * lay.n) & hrm
+        evict = (add1 != 0) & ~has_rem & (slen == lay.memory)
+        words = [st.store[:, w] for w in range(lay.words)]
+        evicted1 = words[0] & lay.field & self.ones_where(evict, i64)
+        words = self._delete(words, rem1 * lay.ones, hrm, self.ones_where(evict, i64))
         slen = slen - xp.astype(has_rem | evict, i64)
-        P = P | (add1 << (slen * cb))
-        slen = slen + xp.astype(add1 != 0, i64)
+        word_of = slen // lay.fields  # the new entry goes to field slen: word slen // F, field slen % F
+        shift = (slen - word_of * lay.fields) * lay.code_bits  # (no %: 4x slower in numpy)
+        words = [w | ((add1 << shift) & self.ones_where(word_of == i, i64)) for i, w in enumerate(words)]
         # +/- bits: drop the removed and the evicted propositions, then set the new entry's.
-        bbm = self.ones_where(has_rem, st.pos.dtype)
-        keep = ~((bit & bbm) | be.take(t.code_bit, evicted1))
+        keep = ~((bit & self.ones_where(has_rem, st.pos.dtype)) | be.take(t.code_bit, evicted1))
         pos = (st.pos & keep) | (bit & self.ones_where(th & (ch == CH_PROPOSE), st.pos.dtype))
         neg = (st.neg & keep) | (bit & self.ones_where(th & (ch == CH_NEGATE), st.neg.dtype))
-        mcount = None
+        mcount = st.mcount
         if lay.markers:
-            mcount = st.mcount + be.take(t.mc_delta, add1) - be.take(t.mc_delta, evicted1)
-        return xp.astype(P, st.store.dtype), xp.astype(slen, st.slen.dtype), mcount, pos, neg
+            mcount = mcount + be.take(t.marker_of, add1) - be.take(t.marker_of, evicted1)
+        slen = xp.astype(slen + xp.astype(add1 != 0, i64), st.slen.dtype)
+        return st.replace(store=xp.stack(words, axis=1), slen=slen, mcount=mcount, pos=pos, neg=neg,
+                          tleft=st.tleft - xp.astype(th, st.tleft.dtype),
+                          thoughts=st.thoughts + xp.astype(th, st.thoughts.dtype))
 
-    def _think_array(self, st: BatchState, d: Decision) -> tuple[Any, Any, Any, Any, Any]:
-        """Stores too big to pack: an ``(S,)`` array of codes per game."""
-        be, xp, lay, t = self.be, self.xp, self.lay, self.t
-        n, S = lay.n, lay.memory
-        a, bit, ch, th = d.action, d.bit, d.channel, d.thought
-        store, slen, pos, neg = st.store, st.slen, st.pos, st.neg
-        code = store.dtype
-        arg = xp.astype(be.take(t.arg, a), code)
-        minus1 = xp.full_like(arg, -1)
-        rem = xp.where(th & d.has_pos, arg, xp.where(th & d.has_neg, arg + n, minus1))
-        add = xp.where(th, xp.astype(be.take(t.add, a), code), minus1)
-        has_rem = rem >= 0
-        has_add = add >= 0
-        cols = be.arange(S, xp.int32)
-        at = xp.astype(xp.argmax(xp.astype(store == rem[:, None], xp.int8), axis=1), xp.int32)
-        evict = has_add & ~has_rem & (xp.astype(slen, xp.int32) == S)
-        first_gone = xp.where(has_rem, at, xp.where(evict, xp.zeros_like(at), xp.full_like(at, S)))
-        evicted = xp.where(evict, store[:, 0], minus1)
-        shifted = xp.concat([store[:, 1:], xp.full_like(store[:, :1], -1)], axis=1)
-        store = xp.where(cols[None, :] >= first_gone[:, None], shifted, store)
-        slen = slen - xp.astype(first_gone < S, slen.dtype)
-        store = xp.where((cols[None, :] == xp.astype(slen, xp.int32)[:, None]) & has_add[:, None], add[:, None], store)
-        slen = slen + xp.astype(has_add, slen.dtype)
-        keep = ~(xp.where(has_rem, bit, xp.zeros_like(bit)) | be.take(t.code_bit, xp.astype(evicted, xp.int64) + 1))
-        zero = xp.zeros_like(pos)
-        pos = (pos & keep) | xp.where(th & (ch == CH_PROPOSE), bit, zero)
-        neg = (neg & keep) | xp.where(th & (ch == CH_NEGATE), bit, zero)
-        mcount = None
-        if t.marker_codes is not None:
-            codes = t.marker_codes[None, :]
-            mc = st.mcount
-            mcount = mc + xp.astype(xp.astype(add, xp.int64)[:, None] == codes, mc.dtype) - xp.astype(
-                xp.astype(evicted, xp.int64)[:, None] == codes, mc.dtype)
-        return store, slen, mcount, pos, neg
+    def _delete(self, words: list[Any], target: Any, hrm: Any, shifting: Any) -> list[Any]:
+        """Each store with the field equal to ``target`` deleted (rows ``hrm``; ``target`` repeats the code in
+        every field) or its oldest one (rows ``shifting``): lower fields stay, higher ones move down one
+        field, and the next word's lowest field moves into the top one."""
+        lay, cb = self.lay, self.lay.code_bits
+        out = []
+        for i, word in enumerate(words):
+            x = word ^ target
+            # SWAR: the field equal to the target is zero in x, and its top bit the lowest one flagged (the
+            # flags above it may be borrows; the lowest is exact; a store holds a proposition at most once).
+            flagged = (x - lay.ones) & ~x & lay.highs & hrm
+            low = flagged & -flagged
+            stay = ((low >> (cb - 1)) - 1) & ~shifting  # -1 where nothing is deleted in this word or below
+            incoming = (words[i + 1] & lay.field) << (cb * (lay.fields - 1)) if i + 1 < len(words) else 0
+            out.append((word & stay) | (((word >> cb) | incoming) & ~stay))
+            if i + 1 < len(words):
+                shifting = self.ones_where(stay != -1, self.xp.int64)
+        return out
 
     # ============================================================ moves
     def learner_move(self, st: BatchState, d: Decision) -> tuple[BatchState, Any, Any, Any]:
@@ -325,16 +283,13 @@ class Kernel:
 
     def clear_stores(self, st: BatchState, rows: Any) -> BatchState:
         """``st`` with the stores of the games where ``rows`` emptied."""
-        xp = self.xp
-        keep = ~self.ones_where(rows, st.pos.dtype)
-        if self.lay.packed:
-            store = st.store & ~self.ones_where(rows, st.store.dtype)
-            mcount = st.mcount & ~self.ones_where(rows, st.mcount.dtype) if self.lay.markers else None
-        else:
-            store = xp.where(rows[:, None], xp.full_like(st.store, -1), st.store)
-            mcount = xp.where(rows[:, None], xp.zeros_like(st.mcount), st.mcount) if self.lay.markers else None
-        return st.replace(pos=st.pos & keep, neg=st.neg & keep, store=store, mcount=mcount,
-                          slen=st.slen & ~self.ones_where(rows, st.slen.dtype))
+        def keep(x: Any) -> Any:
+            return x & ~self.ones_where(rows, x.dtype)
+
+        # (B, M) marker counts: the row mask by one gather (a broadcast over a short last axis is slow in numpy)
+        mcount = st.mcount & self.be.take(self.t.keep_markers, rows) if self.lay.markers else None
+        store = st.store & ~self.ones_where(rows, st.store.dtype)[:, None]  # (B, W): W is 1 below ~60 bits of store
+        return st.replace(pos=keep(st.pos), neg=keep(st.neg), store=store, slen=keep(st.slen), mcount=mcount)
 
     def opponent_reply(self, st: BatchState, reply: Any, u: Any) -> tuple[BatchState, Any, Any, Any]:
         """The opponent's move where ``reply``: ``(state, its bit, it won, it filled the board)``."""

@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from tttthought_env.layout import Layout
 
 from .kernel import Kernel
 from .state import BatchState
-from .tables import ObsTable, build_obs_table, build_sampler_table
 
 
 class Observer:
@@ -30,8 +27,6 @@ class Observer:
         self.obs_marker = 4 * n  # columns of the observation, as in the core
         self.obs_thoughts_left = 4 * n + layout.marker_slots
         self.obs_entries = self.obs_thoughts_left + 1
-        self.obs_table: ObsTable | None = build_obs_table(layout, kernel.lay, kernel.be)
-        self.props_per_state, self.prop_kind_off = build_sampler_table(layout, kernel.lay, kernel.be)
 
     # ============================================================ bit words
     def pack(self, fields: Sequence[tuple[Any, int, int]], width: int) -> list[Any]:
@@ -51,21 +46,9 @@ class Observer:
                 words[i] = self.be.zeros((fields[0][0].shape[0],), self.be.int64)
         return words
 
-    def marker_counts(self, st: BatchState) -> list[Any]:
-        """Per marker, the count of its entries in each store (int arrays)."""
-        lay = self.lay
-        if not lay.markers:
-            return []
-        if lay.packed:
-            mb = lay.count_bits
-            return [(st.mcount >> (mb * m)) & ((1 << mb) - 1) for m in range(lay.markers)]
-        return [st.mcount[:, m] for m in range(lay.markers)]
-
     # ============================================================ observations
     def obs(self, st: BatchState) -> Any:
         """float32 ``(B, obs_size)`` observations (docs/spec.md, "Observation")."""
-        if self.obs_table is not None:
-            return self._obs_by_table(st, self.obs_table)
         be, xp, lay = self.be, self.xp, self.lay
         n, width = lay.n, self.layout.obs_size
         fields = [(st.me, 0, n), (st.opp, n, n)]
@@ -78,32 +61,11 @@ class Observer:
             # count / S in float32: one correctly rounded division, the float32 of the core's Python c / S.
             f32 = be.float32
             S, max_thoughts = float(lay.memory), float(lay.max_thoughts)
-            for m, count in enumerate(self.marker_counts(st)):
-                obs[:, self.obs_marker + m] = xp.astype(count, f32) / S
+            for m in range(lay.markers):
+                obs[:, self.obs_marker + m] = xp.astype(st.mcount[:, m], f32) / S
             obs[:, self.obs_thoughts_left] = xp.astype(st.tleft, f32) / max_thoughts
             obs[:, self.obs_entries] = xp.astype(st.slen, f32) / S
         return obs
-
-    def _obs_by_table(self, st: BatchState, table: ObsTable) -> Any:
-        """:meth:`obs` as one gather of whole 8-column groups (see :func:`build_obs_table`)."""
-        be, xp, n = self.be, self.xp, self.lay.n
-        word = self.pack([(st.me, 0, n), (st.opp, n, n), (st.pos, 2 * n, n), (st.neg, 3 * n, n)], 64)[0]
-        i32 = xp.int32
-        scalars = [*self.marker_counts(st), st.tleft, st.slen]
-        code = xp.astype(scalars[0], i32)
-        for radix, value in zip(table.radices[1:], scalars[1:]):
-            code = code * radix + xp.astype(value, i32)
-        groups, nb = table.groups, table.bits_in_last
-        last = xp.astype((word >> (8 * (groups - 1))) & ((1 << nb) - 1), i32) + (code << nb) + 256
-        batch = word.shape[0]
-        if be.is_numpy:
-            idx = np.empty((batch, groups), np.intp)
-            idx[:, :groups - 1] = word.view(np.uint8).reshape(batch, 8)[:, :groups - 1]
-            idx[:, groups - 1] = last
-            return np.take(table.rows, idx).view(np.float32).reshape(batch, 8 * groups)
-        first = (word[:, None] >> table.byte_shifts[None, :]) & 255
-        idx = xp.concat([first, xp.astype(last, xp.int64)[:, None]], axis=1)
-        return table.rows[idx].reshape(batch, 8 * groups)
 
     # ============================================================ legal actions
     def legal_fields(self, st: BatchState) -> list[tuple[Any, int, int]]:
@@ -147,7 +109,7 @@ class Observer:
         Drawn from the bitboards, without touching the ``(B, A)`` mask: ``u`` picks the rank ``r`` among
         the legal actions; the block holding it and the ``r``-th legal id in it follow.
         """
-        if self.props_per_state and not self.k.reset_can_end:
+        if self.k.t.sampler_k and not self.k.reset_can_end:
             return self._sample_by_proposition(st, u)
         xp, k = self.xp, self.k
         i32 = xp.int32
@@ -158,14 +120,10 @@ class Observer:
         total = counts[0]
         for c in counts[1:]:
             total = total + c
-        r = xp.astype(u * xp.astype(total, xp.float32), i32)
-        r = xp.minimum(r, total - 1)
+        r = xp.minimum(xp.astype(u * xp.astype(total, xp.float32), i32), total - 1)
         # Walk the blocks in order: a game whose rank reaches a block's start moves its choice into that block.
-        bits_sel = xp.astype(fields[0][0], xp.int64)
-        rank = r
-        offset_sel = xp.zeros_like(r)
+        bits_sel, rank, offset_sel, start = xp.astype(fields[0][0], xp.int64), r, xp.zeros_like(r), counts[0]
         in_marker = None
-        start = counts[0]
         for (bits, offset, _width), count in zip(fields[1:], counts[1:]):
             inside = k.ones_where(r >= start, i32)
             inside64 = xp.astype(inside, xp.int64)
@@ -175,8 +133,9 @@ class Observer:
             if offset >= marker_off:
                 in_marker = inside if in_marker is None else in_marker | inside
             start = start + count
-        pick = xp.astype(k.select_rank(xp.astype(bits_sel, k.bb), rank), i32)
-        if in_marker is not None:  # the r-th marker of a chunk (chunks may be wider than the board)
+        # (a marker chunk may be wider than the board: & full keeps its bits a valid table index)
+        pick = xp.astype(k.select_rank(xp.astype(bits_sel, k.bb) & self.lay.full, rank), i32)
+        if in_marker is not None:  # the r-th marker of a chunk
             pick = (pick & ~in_marker) | (rank & in_marker)
         return offset_sel + pick
 
@@ -186,20 +145,18 @@ class Observer:
         ``r // k``, its ``r % k``-th legal channel (a fixed bijection: uniform stays uniform)."""
         be, xp, kernel, lay = self.be, self.xp, self.k, self.lay
         i32 = xp.int32
-        n, k = lay.n, self.props_per_state
+        n, k = lay.n, kernel.t.sampler_k
         moves = ~(st.me | st.opp) & lay.full
         c_move = xp.astype(kernel.popcount(moves), i32)
-        has = xp.astype(st.tleft > 0, i32)
-        total = c_move + has * (k * n + lay.markers)
-        r = xp.astype(u * xp.astype(total, xp.float32), i32)
-        r = xp.minimum(r, total - 1)
+        total = c_move + xp.astype(st.tleft > 0, i32) * (k * n + lay.markers)
+        r = xp.minimum(xp.astype(u * xp.astype(total, xp.float32), i32), total - 1)
         move = xp.astype(kernel.select_rank(moves, r), i32)
         rt = r - c_move
         # clamped (rows without a thought ignore it); no Python scalars in xp calls: on a GPU they become copies
         q = xp.minimum(xp.maximum(rt // k, xp.zeros_like(rt)), xp.full_like(rt, n - 1))
         which = rt - (rt // k) * k
         state = ((xp.astype(st.pos, i32) >> q) & 1) + ((xp.astype(st.neg, i32) >> q) & 1) * 2
-        thought = be.take(self.prop_kind_off, state * k + which) + q
+        thought = be.take(kernel.t.sampler, state * k + which) + q
         if lay.markers:
             marker = self.offsets["marker"] + rt - k * n
             mm = kernel.ones_where(rt >= k * n, i32)

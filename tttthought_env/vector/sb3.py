@@ -112,7 +112,8 @@ def _make_sb3_class() -> type:
         def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
             setattr(self.venv, attr_name, value)
 
-        def env_method(self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any) -> list[Any]:
+        def env_method(self, method_name: str, *method_args: Any, indices: Any = None,
+                       **method_kwargs: Any) -> list[Any]:
             idx = self._indices(indices)
             if method_name == "action_masks":
                 masks = self.action_masks()

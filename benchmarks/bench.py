@@ -275,15 +275,17 @@ def candidates(quick: bool = True, vector_batch: int = 16384, gpu_batch: int = 1
             Candidate("OpenSpiel tic_tac_toe (C++)", "single", lambda: OpenSpielLoop(), single_steps,
                       task="tic_tac_toe"),
         ]
+        # A seed of its own per candidate: the core memoises observations and masks by position, and two
+        # loops replaying the same games would hand the second one the first one's work.
         for task in TASKS_BENCHED:
             short = task.split("/")[1]
             out += [
-                Candidate(f"ours raw Gymnasium env [{short}]", "single", lambda t=task: GymLoop(_raw_env(t)),
-                          single_steps, task=task),
-                Candidate(f"ours gymnasium.make [{short}]", "single", lambda t=task: GymLoop(_gym_make(t)),
-                          single_steps, task=task),
-                Candidate(f"ours PettingZoo AEC env() [{short}]", "single", lambda t=task: AECLoop(_aec_env(t)),
-                          single_steps, task=task),
+                Candidate(f"ours raw Gymnasium env [{short}]", "single",
+                          lambda t=task: GymLoop(_raw_env(t), seed=1), single_steps, task=task),
+                Candidate(f"ours gymnasium.make [{short}]", "single",
+                          lambda t=task: GymLoop(_gym_make(t), seed=2), single_steps, task=task),
+                Candidate(f"ours PettingZoo AEC env() [{short}]", "single",
+                          lambda t=task: AECLoop(_aec_env(t), seed=3), single_steps, task=task),
             ]
     if "vector" in groups:
         b = vector_batch

@@ -129,3 +129,17 @@ def test_selfplay_learns_to_hold_minimax():
     assert before <= 0.3
     assert after >= 0.6
     assert after - before >= 0.35
+
+
+def test_the_readme_gymnasium_snippet_gives_the_same_episode_every_run():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippet = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "gymnasium.make" in block)
+    runs = [subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    assert "thoughts" in runs[0].stdout and runs[0].stdout == runs[1].stdout

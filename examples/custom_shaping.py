@@ -5,6 +5,7 @@ of the thinker's side just before and after the thought; ``thought`` is ``(chann
 it on thought steps only (moves earn the game reward), multiplies nothing: return the reward itself.
 ``info["reward_shaping"]`` shows what it paid.
 
+    python examples/custom_shaping.py                    # well under a minute on two cores
     python examples/custom_shaping.py --timesteps 50000
 """
 
@@ -45,7 +46,7 @@ def tactics_shaping(before: ThoughtView, thought: tuple[str, int], after: Though
     return 0.0
 
 
-def main(total_timesteps: int = 50_000, episodes: int = 20, seed: int = 0, verbose: bool = True) -> dict:
+def main(total_timesteps: int = 10_000, episodes: int = 20, seed: int = 0, verbose: bool = True) -> dict:
     """Show what the callable pays in random play, then train MaskablePPO with it (``total_timesteps=0`` skips)."""
     env = gym.make("tttthought/Full-v0", shaping=tactics_shaping)
     rng = np.random.default_rng(seed)
@@ -66,7 +67,7 @@ def main(total_timesteps: int = 50_000, episodes: int = 20, seed: int = 0, verbo
         from sb3_contrib import MaskablePPO
 
         model = MaskablePPO("MlpPolicy", env, n_steps=512, batch_size=256, seed=seed, verbose=0)
-        model.learn(total_timesteps)
+        model.learn(total_timesteps, progress_bar=verbose)  # SB3's progress bar (tqdm + rich)
         result["model"] = model
         if verbose:
             print(f"trained MaskablePPO for {total_timesteps} steps with the custom R(δx)")
@@ -75,7 +76,7 @@ def main(total_timesteps: int = 50_000, episodes: int = 20, seed: int = 0, verbo
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="custom R(δx) as a callable")
-    parser.add_argument("--timesteps", type=int, default=50_000)
+    parser.add_argument("--timesteps", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     main(args.timesteps, seed=args.seed)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +272,122 @@ def test_main_job_at_a_tiny_size(tmp_path):
     assert Path(result["paths"]["replay_gif"]).read_bytes()[:3] == b"GIF"
     assert result["record"]["run"]["task"] == "tttthought/Full-v0"
     assert result["record"]["config"]["env"]["shaping"] == "potential"
+
+
+# ------------------------------------------------------- one clear line, never a traceback
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    episode = tmp_path_factory.mktemp("recorded") / "demo.jsonl"
+    assert cli.main(["demo", "--record", str(episode)]) == 0
+    return episode
+
+
+def one_error_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def no_partial_files(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.endswith(".part") or p.suffix in (".gif", ".html")]
+
+
+@pytest.mark.parametrize("fps", ["0", "-1", "nan", "inf", "1000"])
+def test_replay_bad_fps_is_one_line(capsys, recorded, tmp_path, fps):
+    code, _, err = run_cli(capsys, "replay", str(recorded), "--gif", str(tmp_path / "x.gif"), f"--fps={fps}")
+    assert code == 2 and "--fps: fps must be a number in (0, 50]" in one_error_line(err)
+    assert no_partial_files(tmp_path)
+
+
+def test_replay_into_a_read_only_folder(capsys, recorded, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):  # root writes anyway: an output under a plain file cannot be written
+            target = tmp_path / "file"
+            target.write_text("")
+            out = target / "x.html"
+        else:
+            out = folder / "x.html"
+        code, _, err = run_cli(capsys, "replay", str(recorded), "--html", str(out))
+    finally:
+        folder.chmod(0o700)
+    assert code == 2 and str(out.parent) in one_error_line(err)
+    assert no_partial_files(folder)
+
+
+@pytest.mark.parametrize("kind", ["gif", "html"])
+def test_replay_on_a_full_disk_leaves_no_partial_file(capsys, recorded, tmp_path, monkeypatch, kind):
+    from tttthought_env.replay import output
+
+    class Full(io.BufferedWriter):
+        written = 0
+
+        def write(self, data):
+            Full.written += len(data)
+            if Full.written > 100:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return super().write(data)
+
+    monkeypatch.setattr(output, "open", lambda fd, mode: Full(io.FileIO(fd, "w")), raising=False)
+    out = tmp_path / f"x.{kind}"
+    code, _, err = run_cli(capsys, "replay", str(recorded), f"--{kind}", str(out))
+    assert code == 2 and "No space left on device" in one_error_line(err)
+    assert Full.written > 100 and no_partial_files(tmp_path)
+
+
+def test_replay_ctrl_c_is_130_with_one_line_and_no_partial_file(capsys, recorded, tmp_path, monkeypatch):
+    from tttthought_env.replay import gif
+
+    real = gif.frame_image
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gif, "frame_image", interrupted)
+    code, _, err = run_cli(capsys, "replay", str(recorded), "--gif", str(tmp_path / "x.gif"))
+    assert code == 130 and one_error_line(err) == "tttthought replay: interrupted\n"
+    assert no_partial_files(tmp_path)
+
+
+def test_replay_without_pillow_says_what_to_install(capsys, recorded, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pil(name, *args, **kwargs):
+        if name == "PIL" or name.startswith("PIL."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pil)
+    code, _, err = run_cli(capsys, "replay", str(recorded))  # both: nothing is written
+    assert code == 2 and "pip install pillow" in one_error_line(err)
+    assert not recorded.with_suffix(".gif").exists() and not recorded.with_suffix(".html").exists()
+    code, out, _ = run_cli(capsys, "replay", str(recorded), "--html", str(tmp_path / "x.html"))
+    assert code == 0 and (tmp_path / "x.html").exists()
+
+
+def test_a_closed_pipe_exits_quietly():
+    command = [sys.executable, "-m", "tttthought_env.cli", "tasks", "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    process.stdout.close()  # the reader is gone before anything is written
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and err == ""
+    shell = subprocess.run(f"{sys.executable} -m tttthought_env.cli tasks --format json | head -c 10",
+                           shell=True, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert shell.stdout == "[\n  {\n    " and shell.stderr == ""
+
+
+def test_ctrl_c_in_a_subprocess_is_one_line():
+    code = ("import sys; from tttthought_env import cli\n"
+            "def boom(args): raise KeyboardInterrupt\n"
+            "cli.cmd_tasks = boom\n"
+            "sys.exit(cli.main(['tasks']))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            check=False)
+    assert result.returncode == 130 and result.stderr == "tttthought tasks: interrupted\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import distributions
@@ -172,17 +173,28 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from tttthought_env.replay import replay_file
+    from tttthought_env.replay.gif import check_fps
 
     source = Path(args.episode)
-    if not source.exists():
+    if not source.is_file():
         raise CommandError(f"no episode file at {source} (record one with `tttthought demo --record ep.jsonl`, "
                            "`tttthought play --record ep.jsonl` or the RecordEpisode wrapper)")
+    try:
+        check_fps(args.fps)
+    except ValueError as err:
+        raise CommandError(f"--fps: {err}") from None
     both = args.gif is None and args.html is None  # neither asked for: write both next to the episode
     gif, html_path = (source.with_suffix(".gif"), source.with_suffix(".html")) if both else (args.gif, args.html)
     try:
         written = replay_file(source, gif=gif, html_path=html_path, fps=args.fps)
     except ValueError as err:
-        raise CommandError(str(err)) from None
+        raise CommandError(f"{source}: {err}") from None
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] != "PIL":
+            raise
+        from tttthought_env.replay.gif import PIL_HINT
+
+        raise CommandError(PIL_HINT) from None
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -295,7 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is answered below and not at exit
+        return code
     except CommandError as err:
         print(f"tttthought {args.command}: error: {err}", file=sys.stderr)
         return 2
@@ -306,7 +320,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tttthought {args.command}: error: this command needs {root}, which is not installed; "
               f"install the baselines extra: {EXTRA_HINT}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `tttthought tasks | head`: the reader is gone; say nothing more
+        _discard_stdout()
+        return 141  # as a program killed by SIGPIPE
+    except KeyboardInterrupt:
+        print(f"tttthought {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as err:  # a full disk, an unwritable folder, ...
+        print(f"tttthought {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+        return 2
 
+
+def os_error_line(err: OSError) -> str:
+    """One line for an ``OSError``: what failed and on which file."""
+    what = err.strerror or str(err) or type(err).__name__
+    return f"{what}: {err.filename}" if err.filename else what
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - stdout without a file descriptor
+        pass
 
 if __name__ == "__main__":
     sys.exit(main())

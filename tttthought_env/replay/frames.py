@@ -3,17 +3,17 @@ action a loss, as under ``illegal_action="lose"``), each checked against the fil
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tttthought_env.config import Config, EnvOptions
+from tttthought_env.config import EnvOptions
 from tttthought_env.core import Game
-from tttthought_env.layout import Layout, layout_for
-from tttthought_env.replay.record import FORMAT, snapshot, start_game
+from tttthought_env.layout import Layout
+from tttthought_env.replay.record import snapshot, start_game
+from tttthought_env.replay.schema import check_records, load_records, shown
 from tttthought_env.transition import WINNER_DRAW, play_action, play_move
 
 Records = list[dict[str, Any]]
@@ -21,20 +21,9 @@ _THOUGHT_WORDS = {"propose": "asserts +{arg}", "negate": "negates {arg} (-{arg})
 
 
 def load_episode(path: str | os.PathLike[str]) -> Records:
-    """Read an episode file; raise ``ValueError`` naming the line if it is not a recorded episode."""
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, 1):
-            try:
-                records += [json.loads(text)] if text.strip() else []
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}: line {number} is not JSON ({err.msg})") from None
-    if not records or records[0].get("type") != "reset" or records[0].get("format") != FORMAT:
-        raise ValueError(f"{path}: not a recorded episode (the first line must be a reset line of format {FORMAT!r})")
-    for number, record in enumerate(records[1:], 2):
-        if record.get("type") != "step" or "board" not in record or "stores" not in record:
-            raise ValueError(f"{path}: line {number} is not a step line with a board and stores snapshot")
-    return records
+    """Read an episode file, each line checked against the schema (:mod:`.schema`); a bad file is a
+    ``ValueError`` ``"line N: what is wrong"``."""
+    return load_records(path)
 
 
 @dataclass(frozen=True)
@@ -71,13 +60,17 @@ class Replay:
 def _check(record: dict[str, Any], index: int, rebuilt: dict[str, Any]) -> None:
     for key, value in rebuilt.items():
         if key in record and record[key] != value:
-            raise ValueError(f"line {index + 1}: replaying the recorded actions gives {key} {value}, "
-                             f"the file says {record[key]}")
+            raise ValueError(f"line {index + 1}: replaying the recorded actions gives {key} {shown(value)}, "
+                             f"the file says {shown(record[key])}")
 
 
 def _replay_step(before: Game, record: dict[str, Any], index: int) -> ReplayStep:
+    if before.done:
+        raise ValueError(f"line {index + 1}: a step after the game has ended")
     try:
-        action, player = before.layout.check_action(record["action"]), int(record["player"])
+        action, player = before.layout.check_action(record["action"]), record["player"]
+        if type(player) is not int or player not in (0, 1):
+            raise ValueError(f"player must be 0 or 1, got {shown(player)}")
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"line {index + 1}: no valid player and action ({err})") from None
     moved = after = before.copy()
@@ -85,7 +78,7 @@ def _replay_step(before: Game, record: dict[str, Any], index: int) -> ReplayStep
     reply = record.get("opponent_move")
     if reply is not None:
         if type(reply) is not int or not 0 <= reply < moved.n or not moved.is_legal(reply):
-            raise ValueError(f"line {index + 1}: the opponent's reply {reply!r} is not a legal move there")
+            raise ValueError(f"line {index + 1}: the opponent's reply {shown(reply)} is not a legal move there")
         after = moved.copy()
         play_move(after, reply, None)
     _check(record, index, {"illegal_action": illegal, **snapshot(after)})
@@ -94,13 +87,13 @@ def _replay_step(before: Game, record: dict[str, Any], index: int) -> ReplayStep
 
 def replay_episode(records: Records) -> Replay:
     """Rebuild an episode by playing its actions through the rules; ``ValueError`` names the first line
-    the rules do not reproduce."""
+    that the schema (:mod:`.schema`) refuses or that the rules do not reproduce."""
+    layout = check_records(records)
     header = records[0]
     try:
-        layout = layout_for(Config.from_settings(header["config"]))
         game = start_game(layout, header.get("opponent_move"))
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"line 1: the reset line has no valid config and opening move ({err})") from None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"line 1: the reset line has no valid opening move ({err})") from None
     _check(header, 0, snapshot(game))
     start, steps = game, []
     for index, record in enumerate(records[1:], 1):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tttthought_env.core import Game
 from tttthought_env.render import SYMBOLS
 from tttthought_env.replay.frames import Frame, Records, episode_frames, load_episode, player_label
+from tttthought_env.replay.output import atomic_output
 
 if TYPE_CHECKING:
     import jinja2
@@ -72,8 +73,8 @@ def render_html(records: Records, title: str | None = None) -> str:
 def write_html(records: Records | str | os.PathLike[str], path: str | os.PathLike[str],
                title: str | None = None) -> Path:
     """Write a self-contained HTML page (no external files or network) that steps through an episode."""
+    page = render_html(records if isinstance(records, list) else load_episode(records), title)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(records if isinstance(records, list) else load_episode(records), title),
-                    encoding="utf-8")
+    with atomic_output(path) as fh:
+        fh.write(page.encode("utf-8"))
     return path

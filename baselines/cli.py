@@ -40,7 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.condition is None and args.task is None:
         args.condition = "plain"
     name = f"{args.condition or args.task.replace('/', '_')}_{args.algo}_{args.capacity}_seed{args.seed}"
-    save = None if args.no_save else (args.save or str(Path("runs") / "checkpoints" / f"{name}.zip"))
+    save = None if args.no_save else (args.save or str(Path("runs") / "checkpoints" / name))
     config = make_run_config(
         args.algo, args.condition, task=args.task, env=parse_env_overrides(args.env), capacity=args.capacity,
         seed=args.seed, total_timesteps=args.timesteps, eval_games=args.eval_games, device=args.device,
@@ -48,13 +48,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress_bar=not args.no_progress,
     )
     config["checkpoint_every"] = args.checkpoint_every
+    if args.sb3_zip:
+        config["save_sb3_zip"] = True
     record = train(config)
     _print_eval(record["final"])
     print(f"trained {record['total_timesteps']:,} steps in {record['train_seconds']:.1f} s "
           f"(wall {record['wall_seconds']:.1f} s); 99% draw-or-better vs minimax reached at "
           f"{record['steps_to_threshold'] if record['steps_to_threshold'] is not None else 'never'}")
     if save:
-        print(f"checkpoint: {Path(save).with_suffix('.zip')} (load with: python -m baselines eval {save})")
+        from baselines.checkpoints import checkpoint_paths
+
+        weights, run_json = checkpoint_paths(save)
+        print(f"checkpoint: {weights} and its run config {run_json} (evaluate with: tttthought eval {weights})")
+        if args.sb3_zip:
+            print(f"SB3 zip: {weights.with_suffix('.zip')} (UNSAFE TO SHARE: loading it unpickles it, which can run "
+                  "code; eval and play refuse it without --trust-checkpoint)")
     if args.out:
         print(f"record: {write_record(record, args.out)}")
     return 0
@@ -63,11 +71,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
+    from baselines.checkpoints import CheckpointError
     from baselines.evaluate import evaluate_protocol, make_scorer
     from baselines.train import load_model, write_record
+    from tttthought_env.cli import CommandError
 
     torch.set_num_threads(max(args.threads, 1))
-    model, config = load_model(args.model, device=args.device)
+    try:
+        model, config = load_model(args.model, device=args.device, trust_checkpoint=args.trust_checkpoint)
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
     final = evaluate_protocol(make_scorer(model), config["task"], config["env"], args.games, seed=args.seed,
                               opponents=tuple(args.opponents))
     _print_eval(final)
@@ -77,7 +90,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
-    from baselines.grid import grid_jobs, pending_jobs, record_path, run_grid
+    from baselines.grid import grid_jobs, record_path, record_status, run_grid
 
     jobs = grid_jobs(
         seeds=range(args.seeds) if args.seed_list is None else args.seed_list,
@@ -91,8 +104,12 @@ def cmd_grid(args: argparse.Namespace) -> int:
         except ImportError:
             print("grid --ray needs Ray: pip install -c constraints.txt -e '.[ray]'", file=sys.stderr)
             return 2
-    todo = pending_jobs(jobs, args.results)
-    print(f"{len(jobs)} runs in the grid, {len(jobs) - len(todo)} already have a record, {len(todo)} to run "
+    todo, bad = record_status(jobs, args.results)
+    if args.dry_run:  # run_grid says these itself
+        for path, problem in bad:
+            print(f"grid: would redo {path}: {problem}", file=sys.stderr)
+    print(f"{len(jobs)} runs in the grid, {len(jobs) - len(todo)} already have a valid record, {len(todo)} to run "
+          f"({len(bad)} of them with a record that does not count) "
           f"({'Ray at ' + args.ray if args.ray else f'{args.jobs} processes'})", file=sys.stderr)
     if args.dry_run:
         for job in todo:
@@ -142,10 +159,15 @@ def add_train(subparsers: Any) -> None:
     train.add_argument("--vec", choices=VEC_CHOICES, default="auto",
                        help="batched vector env (when available) or SB3 DummyVecEnv of single envs")
     train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs under DIR")
-    train.add_argument("--save", metavar="PATH", help="checkpoint path (default runs/checkpoints/<run>.zip)")
+    train.add_argument("--save", metavar="PATH",
+                       help="checkpoint path: writes PATH.safetensors (weights) and PATH.json (run config); "
+                            "default runs/checkpoints/<run>")
+    train.add_argument("--sb3-zip", action="store_true",
+                       help="also write SB3's own PATH.zip; UNSAFE TO SHARE (loading it unpickles it, which can "
+                            "run code)")
     train.add_argument("--no-save", action="store_true", help="do not save a checkpoint")
     train.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
-                       help="also save intermediate checkpoints every STEPS steps")
+                       help="also save intermediate checkpoints every STEPS steps (under PATH_ckpt/)")
     train.add_argument("--out", metavar="JSON", help="write the run record here")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
@@ -154,7 +176,8 @@ def add_train(subparsers: Any) -> None:
 def add_eval(subparsers: Any) -> None:
     """Register ``eval``."""
     ev = subparsers.add_parser("eval", help="evaluate a saved checkpoint with the protocol of docs/benchmark.md")
-    ev.add_argument("model", help="checkpoint .zip written by train (its run config .json must lie beside it)")
+    ev.add_argument("model", help="checkpoint .safetensors written by train (its run config .json must lie "
+                                  "beside it)")
     ev.add_argument("--games", type=int, default=1000, help="games per opponent (default 1000)")
     ev.add_argument("--opponents", nargs="+", default=["random", "minimax", "training"],
                     choices=["random", "minimax", "training"])
@@ -162,6 +185,9 @@ def add_eval(subparsers: Any) -> None:
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--threads", type=int, default=1)
     ev.add_argument("--out", metavar="JSON", help="write the results here")
+    ev.add_argument("--trust-checkpoint", action="store_true",
+                    help="DANGEROUS: allow an SB3 .zip checkpoint, read by unpickling, which runs any code planted "
+                         "in it; only for files from someone you trust")
     ev.set_defaults(func=cmd_eval)
 
 
@@ -206,8 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tttthought_env.cli import CommandError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CommandError as err:
+        print(f"python -m baselines {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

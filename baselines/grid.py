@@ -1,7 +1,9 @@
 """The experiment grid: every (condition, algorithm, capacity, seed) run, in parallel, resumable.
 
 One JSON record per run at ``<results>/records/<condition>/<algo>/<capacity>/seed<k>.json``; a run
-whose record exists is skipped, so an interrupted grid resumes where it stopped. Jobs run in local
+whose record is valid and of the same run config is skipped, so an interrupted grid resumes where it
+stopped (an empty, malformed or different-config record, e.g. from a ``--budget-scale`` check, is
+reported by path and run again; see :mod:`baselines.record_schema`). Jobs run in local
 processes (default: one per CPU core) or, with ``ray_address``, as tasks on a Ray cluster; either
 way the driver writes the records, and a record does not depend on where its run ran.
 """
@@ -74,7 +76,7 @@ def grid_jobs(
             if budget_scale != 1.0:
                 _scale_budget(config, budget_scale)
             if save_models:
-                config["save_path"] = str(Path(save_models) / condition / algo / capacity / f"seed{seed}.zip")
+                config["save_path"] = str(Path(save_models) / condition / algo / capacity / f"seed{seed}")
             jobs.append(config)
     return jobs
 
@@ -91,9 +93,28 @@ def run_job(run_config: dict[str, Any]) -> dict[str, Any]:
                                                                                     "seed")}}
 
 
+def record_status(jobs: list[dict[str, Any]],
+                  results_dir: str | Path) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+    """``(jobs to run, [(path, why it does not count)])``: a job counts as done only if its record parses,
+    passes the schema check and has the requested run config; the second list names the records that exist
+    but do not count (they are redone)."""
+    from baselines.record_schema import check_record
+
+    todo, bad = [], []
+    for job in jobs:
+        path = record_path(results_dir, job)
+        problem = check_record(path, job)
+        if problem is None:
+            continue
+        todo.append(job)
+        if problem != "missing":
+            bad.append((path, problem))
+    return todo, bad
+
+
 def pending_jobs(jobs: list[dict[str, Any]], results_dir: str | Path) -> list[dict[str, Any]]:
-    """The jobs without a record yet."""
-    return [job for job in jobs if not record_path(results_dir, job).exists()]
+    """The jobs without a valid record of their run config yet (:func:`record_status`)."""
+    return record_status(jobs, results_dir)[0]
 
 
 def _ray_results(jobs: list[dict[str, Any]], address: str, working_dir: bool = True):
@@ -137,12 +158,15 @@ def run_grid(
 ) -> dict[str, Any]:
     """Run the jobs that have no record yet and write one record per finished run.
 
-    Returns ``{"done": n, "skipped": n, "failed": [errors], "seconds": s}``.
+    Returns ``{"done": n, "skipped": n, "failed": [errors], "redone": [(path, why)], "seconds": s}``;
+    ``redone`` lists the records that existed but did not count (also said on stderr).
     """
     from baselines.train import write_record
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    todo = pending_jobs(jobs, results_dir)
+    todo, bad = record_status(jobs, results_dir)
+    for path, problem in bad:
+        print(f"grid: redoing {path}: {problem}", file=sys.stderr)
     skipped = len(jobs) - len(todo)
     processes = processes or os.cpu_count() or 1
     began = time.perf_counter()
@@ -169,4 +193,4 @@ def run_grid(
                 bar.update(1)
         if bar is not None:
             bar.close()
-    return {"done": done, "skipped": skipped, "failed": failed, "seconds": time.perf_counter() - began}
+    return {"done": done, "skipped": skipped, "failed": failed, "redone": bad, "seconds": time.perf_counter() - began}

@@ -123,7 +123,7 @@ def _write_outputs(record: dict[str, Any], out: Path, seed: int) -> dict[str, Pa
     from tttthought_env.replay import write_gif, write_html
 
     curve_path = plot_learning_curve(record, out / "learning_curve.png")
-    model, saved_config = load_model(out / "model.zip")
+    model, saved_config = load_model(out / "model.safetensors")
     episode_path = record_agent_episode(model, saved_config["task"], saved_config["env"], out / "episode.jsonl",
                                         seed=seed)
     return {"learning_curve": curve_path, "episode": episode_path,
@@ -152,7 +152,7 @@ def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTE
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "model.zip"
+    model_path = out / "model.safetensors"
     run_config = make_run_config("maskable_ppo", condition, capacity=capacity, seed=seed, total_timesteps=timesteps,
                                  eval_games=eval_games, save_path=str(model_path), progress_bar=progress_bar,
                                  hyperparams=hyperparams)

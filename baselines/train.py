@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
+from baselines.checkpoints import atomic_write_bytes, checkpoint_paths, load_checkpoint, save_checkpoint
 from baselines.config import RUN_KEYS
 from baselines.envs import make_train_env
 from baselines.evaluate import evaluate_against, evaluate_protocol, make_scorer
@@ -149,27 +150,36 @@ def build_model(run_config: dict[str, Any], env) -> Any:
                tensorboard_log=tensorboard or None, verbose=0, **params)
 
 
-def save_model(model, path: str | Path, run_config: dict[str, Any]) -> Path:
-    """Save the checkpoint ``path`` (.zip) and its run config beside it (same name, .json) for ``eval``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(str(path))
-    zip_path = path if path.suffix == ".zip" else path.with_name(path.name + ".zip")
-    zip_path.with_suffix(".json").write_text(json.dumps(run_config, indent=2, default=str))
-    return zip_path
+def save_model(model, path: str | Path, run_config: dict[str, Any], sb3_zip: bool = False) -> Path:
+    """Save the checkpoint of ``path``: ``<stem>.safetensors`` (weights) and ``<stem>.json`` (run config).
+
+    ``path`` may end in ``.zip`` (the old name) or not; the weights path is returned. Loading never unpickles
+    (:mod:`baselines.checkpoints`). ``sb3_zip`` also writes SB3's own ``<stem>.zip``, unsafe to share.
+    """
+    return save_checkpoint(model, path, run_config, sb3_zip=sb3_zip)
 
 
-def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
-    """A checkpoint written by :func:`save_model` (or by ``train --save``) and its run config."""
-    zip_path = Path(path)
-    if zip_path.suffix != ".zip":
-        zip_path = zip_path.with_name(zip_path.name + ".zip")
-    config_path = zip_path.with_suffix(".json")
-    if not config_path.exists():
-        raise FileNotFoundError(f"{config_path} (the run config saved beside the checkpoint) is missing")
-    run_config = json.loads(config_path.read_text())
-    cls, _ = algo_class(run_config["algo"], bool(run_config["hyperparams"].get("masked", True)))
-    return cls.load(str(zip_path), device=device), run_config
+def load_model(path: str | Path, device: str = "cpu", trust_checkpoint: bool = False) -> tuple[Any, dict[str, Any]]:
+    """A checkpoint written by :func:`save_model` and its run config (:func:`baselines.checkpoints.load_checkpoint`).
+
+    An SB3 ``.zip`` is refused (a :class:`~baselines.checkpoints.CheckpointError`) unless ``trust_checkpoint``.
+    """
+    return load_checkpoint(path, device=device, trust_checkpoint=trust_checkpoint)
+
+
+class SafeCheckpoints(BaseCallback):
+    """Every ``every`` steps, a checkpoint ``<folder>/step<N>.safetensors`` (+ ``.json``) of the model."""
+
+    def __init__(self, every: int, folder: str | Path, run_config: dict[str, Any]) -> None:
+        super().__init__()
+        self.every, self.folder, self.run_config = max(int(every), 1), Path(folder), run_config
+        self.next_save = self.every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_save:
+            save_checkpoint(self.model, self.folder / f"step{self.num_timesteps}", self.run_config)
+            self.next_save = self.num_timesteps + self.every
+        return True
 
 
 def train(run_config: dict[str, Any]) -> dict[str, Any]:
@@ -190,8 +200,8 @@ def train(run_config: dict[str, Any]) -> dict[str, Any]:
                           float(protocol["threshold"]))
     callbacks: list[BaseCallback] = [curve]
     if run_config.get("save_path") and run_config.get("checkpoint_every"):
-        every = max(int(run_config["checkpoint_every"]) // int(params["n_envs"]), 1)
-        callbacks.append(CheckpointCallback(every, str(Path(run_config["save_path"]).with_suffix("")) + "_ckpt"))
+        folder = str(checkpoint_paths(run_config["save_path"])[0].with_suffix("")) + "_ckpt"
+        callbacks.append(SafeCheckpoints(int(run_config["checkpoint_every"]), folder, run_config))
     learn_began = time.perf_counter()
     model.learn(int(params["total_timesteps"]), callback=CallbackList(callbacks),
                 progress_bar=bool(run_config.get("progress_bar", False)),
@@ -204,7 +214,7 @@ def train(run_config: dict[str, Any]) -> dict[str, Any]:
                               opponents=tuple(protocol["opponents"]))
     eval_seconds = time.perf_counter() - eval_began
     if run_config.get("save_path"):
-        save_model(model, run_config["save_path"], run_config)
+        save_model(model, run_config["save_path"], run_config, sb3_zip=bool(run_config.get("save_sb3_zip")))
     steps_to, seconds_to = curve.first_reaching()
     return {
         "schema": RECORD_SCHEMA,
@@ -225,13 +235,10 @@ def train(run_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_record(record: dict[str, Any], path: str | Path) -> Path:
-    """Write a record as JSON atomically (a half-written file never looks like a finished run)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=1, default=_json_default))
-    os.replace(tmp, path)
-    return path
+    """Write a record as JSON atomically: a temp file in the same folder, then ``os.replace``, so a half-written
+    file never looks like a finished run; the temp file is removed on any error."""
+    text = json.dumps(record, indent=1, default=_json_default)  # before touching the disk
+    return atomic_write_bytes(path, text.encode())
 
 
 def _json_default(value: Any) -> Any:

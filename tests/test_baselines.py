@@ -48,7 +48,7 @@ def test_cli_registers_subcommands_on_a_host_parser():
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["train", "--algo", "qrdqn", "--condition", "oracle", "--capacity", "tiny"])
     assert args.command == "train" and callable(args.func)
-    for command in (["eval", "model.zip"], ["grid", "--jobs", "3", "--dry-run"], ["report"]):
+    for command in (["eval", "model.safetensors"], ["grid", "--jobs", "3", "--dry-run"], ["report"]):
         assert callable(parser.parse_args(command).func)
 
 
@@ -205,7 +205,7 @@ def test_smoke_grid_eval_and_report_pipeline(tmp_path):
     again = run_grid(jobs, results, processes=2, progress=False)
     assert again["done"] == 0 and again["skipped"] == 5
     # eval loads a checkpoint saved by the grid.
-    model = tmp_path / "models" / "oracle" / "qrdqn" / "tiny" / "seed0.zip"
+    model = tmp_path / "models" / "oracle" / "qrdqn" / "tiny" / "seed0.safetensors"  # weights + seed0.json
     assert main(["eval", str(model), "--games", "10", "--out", str(tmp_path / "eval.json")]) == 0
     assert json.loads((tmp_path / "eval.json").read_text())["final"]["vs_minimax"]["games"] == 10
     # report regenerates the document, figures and the per-run CSV from the records alone.

@@ -176,15 +176,19 @@ def tiny_agents(tmp_path_factory):
 
 
 def test_play_against_a_saved_agent_that_thinks(tiny_agents):
+    # SB3 zips unpickle, so play refuses them unless trusted (tests/test_checkpoints.py: the hostile case).
+    with pytest.raises(PlayError, match="trust-checkpoint"):
+        play_lines("quit", opponent=tiny_agents["full"])
     cells = [str(c) for c in range(9)] * 2
-    outcomes, text = play_lines(*cells, opponent=tiny_agents["full"], seed=0, deterministic=False, human="O")
+    outcomes, text = play_lines(*cells, opponent=tiny_agents["full"], seed=0, deterministic=False, human="O",
+                                trust_checkpoint=True)
     assert outcomes[0] in ("win", "draw", "loss")
     assert "agent (X) thinks:" in text  # an untrained sampling agent thinks often; its thoughts are shown
     # The task is found from the agent's spaces when none is given; a wrong one is refused with a hint.
-    outcomes, _ = play_lines("quit", opponent=tiny_agents["plain"], task=None)
+    outcomes, _ = play_lines("quit", opponent=tiny_agents["plain"], task=None, trust_checkpoint=True)
     assert outcomes == ["quit"]
     with pytest.raises(PlayError, match="try --task tttthought/Plain-v0"):
-        play_lines(opponent=tiny_agents["plain"], task="Full-v0")
+        play_lines(opponent=tiny_agents["plain"], task="Full-v0", trust_checkpoint=True)
 
 
 # ----------------------------------------------------------------------------- bench

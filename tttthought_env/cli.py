@@ -162,7 +162,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     try:
         outcomes = play(task=args.task, opponent=args.opponent, human=args.you, seed=args.seed, games=args.games,
-                        record=args.record, shaping=args.shaping, deterministic=not args.stochastic)
+                        record=args.record, shaping=args.shaping, deterministic=not args.stochastic,
+                        trust_checkpoint=args.trust_checkpoint)
     except PlayError as err:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
@@ -252,10 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="play in the terminal against minimax, a heuristic or a saved agent",
                           description="Play against minimax, a heuristic, a random player or a saved MaskablePPO "
-                                      "agent (.zip). On your turn type a cell (4) to move, or think first: "
+                                      "agent (.safetensors). On your turn type a cell (4) to move, or think first: "
                                       "propose 4 (+4), negate 0 (-0), forget 4, marker 1 (#1); help, quit.")
     play.add_argument("--opponent", default="minimax",
-                      help="minimax (default), heuristic, random, or the path of a saved agent .zip")
+                      help="minimax (default), heuristic, random, or the path of a saved agent (.safetensors)")
     play.add_argument("--task", default=None,
                       help="registered id, e.g. Full-v0 (default: Full-v0, or the id that fits a saved agent)")
     play.add_argument("--you", default="X", choices=("X", "O", "alternate"), help="your side (X moves first)")
@@ -265,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--shaping", default=None, choices=("oracle", "potential", "prediction"),
                       help="show what this R(δx) pays for your thoughts")
     play.add_argument("--stochastic", action="store_true", help="a saved agent samples instead of its best action")
+    play.add_argument("--trust-checkpoint", action="store_true",
+                      help="also load an SB3 .zip agent; UNSAFE: loading one runs any code planted in the file, so "
+                           "pass it only for files you made yourself or got from someone you trust")
     play.set_defaults(func=cmd_play)
 
     replay = sub.add_parser("replay", help="turn a recorded episode (.jsonl) into an animated GIF or HTML page",

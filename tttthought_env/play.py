@@ -37,34 +37,158 @@ class PlayError(ValueError):
     """A problem with the settings of a game (unknown task, unloadable agent, ...), said in words."""
 
 
-class AgentPlayer:
-    """A saved sb3-contrib ``MaskablePPO`` agent that plays (and thinks) through the PettingZoo env."""
+class _NumpyPolicy:
+    """The forward pass of a saved policy network in numpy: MaskablePPO's actor or QR-DQN's quantile net."""
 
-    def __init__(self, path: str, deterministic: bool = True) -> None:
+    ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], activation: str, n_quantiles: int | None) -> None:
+        self.layers, self.activate, self.n_quantiles = layers, self.ACTIVATIONS[activation], n_quantiles
+        self.rng = np.random.default_rng()
+
+    def set_random_seed(self, seed: int | None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def scores(self, obs: np.ndarray) -> np.ndarray:
+        """Action scores of one observation vector: logits (PPO) or mean quantiles (QR-DQN)."""
+        x = np.asarray(obs, dtype=np.float32).reshape(-1)
+        for i, (weight, bias) in enumerate(self.layers):
+            x = weight @ x + bias
+            if i < len(self.layers) - 1:  # every hidden layer; the output layer is linear
+                x = self.activate(x)
+        if self.n_quantiles is not None:
+            x = x.reshape(self.n_quantiles, -1).mean(axis=0)
+        return x
+
+    def choose(self, obs: np.ndarray, mask: np.ndarray, deterministic: bool) -> int:
+        scores = np.where(np.asarray(mask, dtype=bool), self.scores(obs).astype(np.float64), -np.inf)
+        if deterministic or self.n_quantiles is not None:
+            return int(np.argmax(scores))
+        probs = np.exp(scores - scores.max())
+        return int(self.rng.choice(len(probs), p=probs / probs.sum()))
+
+
+class AgentPlayer:
+    """A saved agent (MaskablePPO or QR-DQN, written by ``tttthought train``) that plays and thinks through the
+    PettingZoo env.
+
+    ``path`` is the ``.safetensors`` checkpoint (weights only; its forward pass runs in numpy, so nothing in the
+    file is executed). An SB3 ``.zip`` can only be read by unpickling, which runs any code planted in it: it is
+    refused unless ``trust_checkpoint=True`` (only for files from someone you trust).
+    """
+
+    FORMAT = "tttthought-policy"
+
+    def __init__(self, path: str, deterministic: bool = True, trust_checkpoint: bool = False) -> None:
+        self.path, self.deterministic, self.task = path, deterministic, None
+        stem, ext = os.path.splitext(path)
+        if ext not in (".safetensors", ".zip", ".json"):
+            stem, ext = path, (".safetensors" if os.path.exists(path + ".safetensors")
+                               else ".zip" if os.path.exists(path + ".zip") else "")
+        if ext == ".zip":
+            self._load_zip(stem + ".zip", trust_checkpoint)
+        elif ext in (".safetensors", ".json"):
+            self._load_weights(stem + ".safetensors")
+        else:
+            raise PlayError(f"no saved agent at {path!r} (expected a .safetensors checkpoint written by "
+                            "tttthought train)")
+
+    def _load_zip(self, path: str, trust_checkpoint: bool) -> None:
+        if not os.path.exists(path):
+            raise PlayError(f"no saved agent at {path!r}")
+        if not trust_checkpoint:
+            weights = path[:-len(".zip")] + ".safetensors"
+            instead = f"use {weights} instead, or " if os.path.exists(weights) else ""
+            raise PlayError(f"{path} is an SB3 .zip agent, which can only be read by unpickling, and unpickling "
+                            f"runs any code planted in the file; refused: {instead}pass --trust-checkpoint only if "
+                            "you trust whoever made it")
         try:
             from sb3_contrib import MaskablePPO
         except ImportError as err:  # pragma: no cover - depends on the installed extras
-            raise PlayError("playing a saved agent needs sb3-contrib: pip install 'tttthought-env[baselines]' "
+            raise PlayError("playing a saved SB3 agent needs sb3-contrib: pip install 'tttthought-env[baselines]' "
                             f"-c constraints.txt ({err})") from None
-        if not os.path.exists(path) and not os.path.exists(path + ".zip"):
-            raise PlayError(f"no saved agent at {path!r} (expected a MaskablePPO .zip file)")
         try:
-            self.model = MaskablePPO.load(path, device="cpu")
+            self.model: Any = MaskablePPO.load(path, device="cpu")
         except Exception as err:  # noqa: BLE001 - any load failure becomes a readable message
             raise PlayError(f"could not load {path!r} as a MaskablePPO agent: {type(err).__name__}: {err}") from None
-        self.path, self.deterministic = path, deterministic
+        self.sb3 = True
         space: Any = self.model.observation_space
         self.dict_obs = hasattr(space, "spaces")
         self.action_size = int(getattr(self.model.action_space, "n"))
         self.obs_size = int(np.prod((space["observation"] if self.dict_obs else space).shape))
 
+    def _load_weights(self, path: str) -> None:
+        if not os.path.exists(path):
+            raise PlayError(f"no saved agent at {path!r}")
+        try:
+            from safetensors import safe_open
+        except ImportError as err:  # pragma: no cover - depends on the installed extras
+            raise PlayError(f"playing a saved agent needs safetensors: pip install safetensors ({err})") from None
+        try:
+            with safe_open(path, framework="numpy") as handle:
+                meta = dict(handle.metadata() or {})
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        except Exception as err:  # noqa: BLE001 - any parse failure becomes one line naming the file
+            raise PlayError(f"{path}: not a readable safetensors agent ({type(err).__name__}: "
+                            f"{str(err)[:200]})") from None
+        self.sb3, self.dict_obs = False, False
+        self.model = self._network(path, meta, tensors)
+        self.task = meta.get("task")
+
+    def _network(self, path: str, meta: dict[str, str], tensors: dict[str, np.ndarray]) -> _NumpyPolicy:
+        """Check the metadata and the tensor shapes, and chain the layers; a :class:`PlayError` names the flaw."""
+        def bad(why: str) -> PlayError:
+            return PlayError(f"{path}: not a usable agent: {why}")
+
+        if meta.get("format") != self.FORMAT:
+            raise bad(f"metadata format {meta.get('format')!r}, expected {self.FORMAT!r}")
+        kind, activation = meta.get("kind"), meta.get("activation")
+        if kind not in ("actor_critic", "quantile"):
+            raise bad(f"unknown network kind {kind!r}")
+        if activation not in _NumpyPolicy.ACTIVATIONS:
+            raise bad(f"unsupported activation {activation!r}")
+        try:
+            self.obs_size, self.action_size = int(meta["obs_size"]), int(meta["action_size"])
+            n_quantiles = int(meta["n_quantiles"]) if kind == "quantile" else None
+        except (KeyError, ValueError) as err:
+            raise bad(f"metadata lacks a size ({err})") from None
+        layers = self._layers(tensors, kind, bad)
+        out, width = self.action_size * (n_quantiles or 1), layers[-1][0].shape[0]
+        if width != out:
+            raise bad(f"the network ends in {width} outputs, {out} expected for {self.action_size} actions")
+        return _NumpyPolicy(layers, str(activation), n_quantiles)
+
+    def _layers(self, tensors: dict[str, np.ndarray], kind: str,
+                bad: Callable[[str], PlayError]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The (weight, bias) layers of the network, each checked to take the previous layer's output."""
+        prefix = "mlp_extractor.policy_net." if kind == "actor_critic" else "quantile_net.quantile_net."
+        indices = sorted({int(key[len(prefix):].split(".")[0]) for key in tensors
+                          if key.startswith(prefix) and key[len(prefix):].split(".")[0].isdigit()})
+        names = [f"{prefix}{i}" for i in indices] + (["action_net"] if kind == "actor_critic" else [])
+        layers, width = [], self.obs_size
+        for name in names:
+            weight, bias = tensors.get(f"{name}.weight"), tensors.get(f"{name}.bias")
+            if weight is None or bias is None:
+                raise bad(f"missing tensor {name}.weight or {name}.bias")
+            if weight.ndim != 2 or weight.shape[1] != width or bias.shape != (weight.shape[0],):
+                raise bad(f"{name} has shapes {weight.shape} and {bias.shape}, expected (?, {width}) and (?,)")
+            layers.append((weight.astype(np.float32), bias.astype(np.float32)))
+            width = weight.shape[0]
+        if not layers:
+            raise bad(f"no {prefix}* layers in the file")
+        return layers
+
     def fits(self, layout: Layout) -> bool:
         return (layout.action_size, layout.obs_size) == (self.action_size, self.obs_size)
 
     def matching_task(self) -> str | None:
-        """The first registered id whose action and observation sizes fit the agent."""
+        """The task the agent was trained on, else the first registered id whose sizes fit the agent."""
         from tttthought_env.registration import TASKS
 
+        task = self.task
+        if task is not None and task in TASKS and self.fits(layout_for(Config.from_settings(TASKS[task]))):
+            return task
         return next((task for task, settings in TASKS.items() if self.fits(layout_for(Config.from_settings(settings)))),
                     None)
 
@@ -77,8 +201,11 @@ class AgentPlayer:
 
     def act(self, env: raw_env, agent: str) -> int:
         observed = env.observe(agent)  # the env's obs_mode is "dict"
+        mask = env.action_masks(agent)
+        if not self.sb3:
+            return self.model.choose(observed["observation"], mask, self.deterministic)
         obs = observed if self.dict_obs else observed["observation"]
-        action, _ = self.model.predict(obs, action_masks=env.action_masks(agent), deterministic=self.deterministic)
+        action, _ = self.model.predict(obs, action_masks=mask, deterministic=self.deterministic)
         return int(action)
 
 
@@ -235,17 +362,18 @@ class GameSession:
 
 # ------------------------------------------------------------------------------ the match
 def _setup(task: str | None, opponent: str | Callable[..., int], seed: int | None, shaping: str | None,
-           deterministic: bool) -> tuple[str, raw_env, Computer]:
+           deterministic: bool, trust_checkpoint: bool = False) -> tuple[str, raw_env, Computer]:
     """The task id, the env and the computer of a match; a :class:`PlayError` for bad settings."""
     from tttthought_env.pettingzoo_env import raw_env
     from tttthought_env.registration import TASKS
 
     agent = None
     if isinstance(opponent, str) and opponent not in OPPONENTS:
-        if not (opponent.endswith(".zip") or os.path.exists(opponent) or os.path.exists(opponent + ".zip")):
-            raise PlayError(f"opponent must be one of {', '.join(OPPONENTS)} or the path of a saved agent (.zip), "
-                            f"got {opponent!r}")
-        agent = AgentPlayer(opponent, deterministic=deterministic)
+        stem = os.path.splitext(opponent)[0]
+        if not any(os.path.exists(path) for path in (opponent, stem + ".safetensors", stem + ".zip")):
+            raise PlayError(f"opponent must be one of {', '.join(OPPONENTS)} or the path of a saved agent "
+                            f"(.safetensors), got {opponent!r}")
+        agent = AgentPlayer(opponent, deterministic=deterministic, trust_checkpoint=trust_checkpoint)
     given = task or (agent.matching_task() if agent else None) or "tttthought/Full-v0"
     task = given if "/" in given else f"tttthought/{given}"
     if task not in TASKS:
@@ -292,17 +420,19 @@ def _play_one(session: GameSession, index: int, task: str, seed: int | None, rec
 
 def play(task: str | None = "tttthought/Full-v0", opponent: str | Callable[..., int] = "minimax", human: str = "X",
          seed: int | None = None, games: int = 1, input: TextIO | None = None, output: TextIO | None = None,
-         record: str | None = None, shaping: str | None = None, deterministic: bool = True) -> list[str]:
+         record: str | None = None, shaping: str | None = None, deterministic: bool = True,
+         trust_checkpoint: bool = False) -> list[str]:
     """Play ``games`` games in a terminal; return the outcomes from your side (``"win"``, ``"draw"``, ``"loss"``,
     or ``"quit"`` when you quit or the input ends).
 
-    ``opponent``: ``"minimax"``, ``"heuristic"``, ``"random"``, a saved MaskablePPO agent (``.zip``) or a callable
-    ``(board, rng) -> cell``; ``human``: ``"X"`` (moves first), ``"O"`` or ``"alternate"``; ``record``: write each
+    ``opponent``: ``"minimax"``, ``"heuristic"``, ``"random"``, a saved agent (``.safetensors``, as ``train``
+    writes it; an SB3 ``.zip`` only with ``trust_checkpoint=True``, since loading one runs any code planted in
+    it) or a callable ``(board, rng) -> cell``; ``human``: ``"X"`` (moves first), ``"O"`` or ``"alternate"``; ``record``: write each
     game as an episode (``{stem}-{i}.jsonl`` for several); ``shaping``: show what R(δx) your thoughts earn.
     """
     if human not in HUMAN_SIDES:
         raise PlayError(f"human must be 'X', 'O' or 'alternate', got {human!r}")
-    task, env, computer = _setup(task, opponent, seed, shaping, deterministic)
+    task, env, computer = _setup(task, opponent, seed, shaping, deterministic, trust_checkpoint)
     input, output = sys.stdin if input is None else input, sys.stdout if output is None else output
     print(f"tttthought play: {task} against {computer.name}. Type 'help' for the commands.", file=output, flush=True)
     outcomes: list[str] = []

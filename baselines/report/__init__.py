@@ -24,6 +24,7 @@ from baselines.report.records import (
     REPS,
     Stats,
     compare,
+    finite,
     fmt_ci,
     group_records,
     interval,
@@ -51,7 +52,7 @@ def write_csv(records: list[dict], path: Path) -> None:
             row.append(record.get("total_timesteps"))
             for metric in METRICS:
                 value = METRICS[metric][1](record)
-                row.append("" if value is None else round(float(value), 6))
+                row.append(round(float(value), 6) if finite(value) else "")  # empty: undefined or not finite
             row += [record.get("steps_to_threshold") or "", record.get("seconds_to_threshold") or "",
                     record.get("train_seconds"), record.get("wall_seconds")]
             writer.writerow(row)

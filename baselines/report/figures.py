@@ -97,9 +97,10 @@ def plot_performance_profiles(groups: Groups, path: Path) -> None:
     for (algo, capacity), ax in panels.items():
         for condition in all_conditions(groups):
             runs = groups.get((condition, algo, capacity))
-            if not runs:
+            data = values(runs, "wd_minimax") if runs else None
+            if data is None or data.size == 0:
                 continue
-            profile, low, high = performance_profile_ci(values(runs, "wd_minimax"), taus, reps=1000, seed=0)
+            profile, low, high = performance_profile_ci(data, taus, reps=1000, seed=0)
             ax.plot(taus, profile, color=colours[condition])
             ax.fill_between(taus, low, high, color=colours[condition], alpha=0.12)
         ax.set_ylim(-0.02, 1.02)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import math
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,10 +52,37 @@ MASKED_ALGOS = tuple(a for a in ALGO_NAMES if a != "qrdqn_unmasked")
 THOUGHT_CONDITIONS = tuple(c for c in CONDITIONS if c != "plain")
 
 
-def load_records(results_dir: str | Path) -> list[dict[str, Any]]:
-    """Every run record under ``<results_dir>/records`` (sorted by path, so the order is stable)."""
+def load_records(results_dir: str | Path, skipped: list[tuple[Path, str]] | None = None) -> list[dict[str, Any]]:
+    """Every valid run record under ``<results_dir>/records`` (sorted by path, so the order is stable).
+
+    A record that does not parse or fails the schema check (:func:`baselines.record_schema.read_record`) is
+    named on stderr and skipped (and appended to ``skipped`` as ``(path, why)`` when given).
+    """
+    from baselines.record_schema import read_record
+
     root = Path(results_dir) / "records"
-    return [json.loads(path.read_text()) for path in sorted(root.rglob("seed*.json"))]
+    records = []
+    for path in sorted(root.rglob("seed*.json")):
+        record, problem = read_record(path)
+        if record is None:
+            print(f"report: skipping {path}: {problem}", file=sys.stderr)
+            if skipped is not None:
+                skipped.append((path, str(problem)))
+            continue
+        records.append(record)
+    return records
+
+
+def finite(value: Any) -> bool:
+    """Whether ``value`` is a real, finite number (not None, NaN or inf)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and math.isfinite(float(value))
+
+
+def nonfinite_values(records: list[dict]) -> int:
+    """How many metric values of the records are numbers but not finite (NaN, inf): left out of every interval."""
+    return sum(1 for r in records for m in METRICS for v in [METRICS[m][1](r)]
+               if v is not None and not finite(v))
 
 
 def group_records(records: list[dict]) -> dict[Cell, list[dict]]:
@@ -72,7 +100,7 @@ def values(records: list[dict], metric: str) -> np.ndarray:
     """The metric of every record that defines it."""
     extract = METRICS[metric][1]
     out = [extract(r) for r in records]
-    return np.array([v for v in out if v is not None], dtype=float)
+    return np.array([v for v in out if finite(v)], dtype=float)
 
 
 def interval(records: list[dict], metric: str) -> CI | None:
@@ -83,13 +111,16 @@ def interval(records: list[dict], metric: str) -> CI | None:
     return stratified_bootstrap_ci(data, iqm, reps=REPS, seed=0)
 
 
-def improvement(x: list[dict], y: list[dict], metric: str) -> CI:
-    """P(a run of x beats a run of y) on ``metric``, with its CI."""
-    return probability_of_improvement_ci(values(x, metric), values(y, metric), reps=REPS, seed=0)
+def improvement(x: list[dict], y: list[dict], metric: str) -> CI | None:
+    """P(a run of x beats a run of y) on ``metric``, with its CI; None where either side has no finite value."""
+    xs, ys = values(x, metric), values(y, metric)
+    if xs.size == 0 or ys.size == 0:
+        return None
+    return probability_of_improvement_ci(xs, ys, reps=REPS, seed=0)
 
 
 def fmt_ci(ci: CI | None, digits: int = 2) -> str:
-    if ci is None:
+    if ci is None or not all(finite(v) for v in ci):
         return "–"
     point, low, high = ci
     return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
@@ -149,7 +180,9 @@ class Stats:
             if condition == "plain" or base is None or algo == "qrdqn_unmasked":
                 continue
             for metric in ("wd_minimax", "score_training"):
-                self.poi[(key, metric)] = improvement(self.groups[key], base, metric)
+                p = improvement(self.groups[key], base, metric)
+                if p is not None:
+                    self.poi[(key, metric)] = p
 
     def _capacity_comparisons(self) -> None:
         for algo in MASKED_ALGOS:
@@ -158,16 +191,18 @@ class Stats:
                 continue
             for condition in CONDITIONS:
                 runs = self.groups.get((condition, algo, "tiny"))
-                if runs:
-                    self.capacity_rows[(algo, condition)] = improvement(runs, target, "wd_minimax")
+                p = improvement(runs, target, "wd_minimax") if runs else None
+                if p is not None:
+                    self.capacity_rows[(algo, condition)] = p
 
     def _masking_comparisons(self) -> None:
         for condition, _, capacity in self.unmasked_keys():
             masked = self.groups.get((condition, "qrdqn", capacity))
             if masked:
                 plain = self.groups[(condition, "qrdqn_unmasked", capacity)]
-                self.poi[((condition, "masked_vs_plain", capacity), "wd_minimax")] = improvement(
-                    masked, plain, "wd_minimax")
+                p = improvement(masked, plain, "wd_minimax")
+                if p is not None:
+                    self.poi[((condition, "masked_vs_plain", capacity), "wd_minimax")] = p
 
     def unmasked_keys(self) -> list[Cell]:
         """The plain-QR-DQN cells, in report order."""

@@ -8,7 +8,18 @@ import numpy as np
 
 from baselines.config import CONDITIONS
 from baselines.metrics import iqm, stratified_bootstrap_ci
-from baselines.report.records import ALGO_NAMES, MASKED_ALGOS, METRICS, REPS, Stats, fmt_ci, get, interval
+from baselines.report.records import (
+    ALGO_NAMES,
+    MASKED_ALGOS,
+    METRICS,
+    REPS,
+    Stats,
+    finite,
+    fmt_ci,
+    get,
+    interval,
+    nonfinite_values,
+)
 
 
 def header(records: list[dict], stats: Stats) -> list[str]:
@@ -28,6 +39,10 @@ def header(records: list[dict], stats: Stats) -> list[str]:
     if scale_note != [1.0] or games != [1000]:
         lines += ["", f"**These records are not the headline grid** (budget scale {scale_note}, {games} games per "
                       "opponent): a quick check of the pipeline, not evidence."]
+    bad = nonfinite_values(records)
+    if bad:
+        lines += ["", f"{bad} metric value(s) in the records are not finite numbers (not-a-number or infinite); they are left out "
+                      "of every interval, and a cell left with no value shows \"–\"."]
     return lines + ["", *software(records), "", LEGEND, ""]
 
 
@@ -36,7 +51,8 @@ LEGEND = ("Every cell is the interquartile mean (IQM) over seeds with its 95% st
           "shaped return); *thought utility* = score vs the training opponent with thoughts allowed minus the score "
           "with every thought action masked; *thoughts/move* and *correct thoughts* (fraction judged correct by the "
           "solver, markers excluded) are measured against the training opponent; \"–\" = not applicable (no thought "
-          "actions: the utility is 0 by definition).")
+          "actions: the utility is 0 by definition), or no finite value to show (no run of the cell defines the "
+          "metric, e.g. no judged thoughts).")
 
 
 def software(records: list[dict]) -> list[str]:
@@ -90,7 +106,7 @@ def improvement_table(stats: Stats) -> list[str]:
         condition, algo, capacity = key
         if (key, "wd_minimax") not in stats.poi:
             continue
-        row = [fmt_ci(stats.poi[(key, metric)]) for metric in ("wd_minimax", "score_training")]
+        row = [fmt_ci(stats.poi.get((key, metric))) for metric in ("wd_minimax", "score_training")]
         lines.append(f"| {ALGO_NAMES.get(algo, algo)} | {capacity} | {condition} | " + " | ".join(row) + " |")
     return lines + [""]
 
@@ -127,8 +143,9 @@ def masking_table(stats: Stats) -> list[str]:
     for condition, _, capacity in unmasked_keys:
         masked = stats.groups.get((condition, "qrdqn", capacity))
         plain = stats.groups[(condition, "qrdqn_unmasked", capacity)]
-        illegal = np.array([get(r, "final", "vs_training", "illegal_greedy_rate") for r in plain], dtype=float)
-        illegal_ci = stratified_bootstrap_ci(illegal, iqm, reps=REPS, seed=0)
+        illegal = np.array([v for r in plain if finite(v := get(r, "final", "vs_training", "illegal_greedy_rate"))],
+                           dtype=float)
+        illegal_ci = stratified_bootstrap_ci(illegal, iqm, reps=REPS, seed=0) if illegal.size else None
         p = stats.poi.get(((condition, "masked_vs_plain", capacity), "wd_minimax"))
         lines.append(f"| {condition} | {fmt_ci(interval(masked, 'wd_minimax') if masked else None)} | "
                      f"{fmt_ci(interval(plain, 'wd_minimax'))} | "

@@ -5,16 +5,18 @@ rewards, shaping and opponents of the single env, as array operations over all g
 games), written once against the Python array API so the same code runs on NumPy arrays (``backend="numpy"``,
 the default) and on PyTorch tensors (``backend="torch"``, ``device="cpu"`` or ``"cuda"``).
 
-* A Gymnasium :class:`~gymnasium.vector.VectorEnv` with ``metadata["autoreset_mode"] = AutoresetMode.SAME_STEP``:
-  a game that ends is reset inside the same ``step``; the observation returned for it is the first one of
-  the next episode and ``infos["final_obs"]`` holds the terminal one.
+* A Gymnasium :class:`~gymnasium.vector.VectorEnv`, same-step autoreset by default (a game that ends is reset
+  inside the same ``step``; the observation returned for it is the first one of the next episode and
+  ``infos["final_obs"]`` holds the terminal one) or ``autoreset_mode="next_step"``. Every info has the same
+  numeric keys at reset and at every step; ``call``/``get_attr``/``set_attr`` are Gymnasium's; it pickles.
 * :class:`SB3VecEnv` adapts it to stable-baselines3's ``VecEnv`` (``terminal_observation`` in the infos,
   ``env_method("action_masks")`` for sb3-contrib's ``get_action_masks``), so ``MaskablePPO`` trains on it.
   It is imported on first access: this package imports without stable-baselines3.
 
 Files by concern: ``state.py`` (the typed batch state), ``tables.py`` (lookup tables), ``kernel.py`` (the
-batched rules), ``observe.py`` (observations, masks, action sampling), ``env.py`` (the Gymnasium vector
-env), ``sb3.py`` (the SB3 adapter), ``backend.py`` (NumPy or PyTorch).
+batched rules), ``observe.py`` (observations, masks, action sampling), ``infos.py`` (the info shape),
+``checks.py`` (argument checks), ``protocol.py`` (Gymnasium's ``call``/``get_attr``/``set_attr``), ``env.py``
+(the Gymnasium vector env), ``sb3.py`` (the SB3 adapter), ``backend.py`` (NumPy or PyTorch).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from typing import Any
 
 from tttthought_env.transition import OUTCOMES, STEP_KINDS
 
+from .checks import MAX_NUM_ENVS
 from .env import ThoughtVectorEnv, make_vector_env
 
-__all__ = ["OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vector_env"]  # noqa: F822 (lazy)
+__all__ = ["MAX_NUM_ENVS", "OUTCOMES", "STEP_KINDS", "SB3VecEnv", "ThoughtVectorEnv", "make_vector_env"]  # noqa: F822 (lazy)
 
 
 def __getattr__(name: str) -> Any:

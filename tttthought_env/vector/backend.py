@@ -57,6 +57,24 @@ class Backend:
         self._byte_bits: dict[Any, Any] = {}  # BYTE_BITS by output dtype
         self._byte_shifts = self.arange(8, self.int64) * 8
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, Any]:
+        """The backend by name, device and generator state: ``xp`` and ``torch`` are modules, which do not
+        pickle, so :meth:`__setstate__` imports them again (and a copy draws what the original would)."""
+        if self.is_numpy or self.rng is None:
+            rng = self.rng
+        else:
+            rng = self.rng.get_state()
+        return {"name": self.name, "device": str(self.device), "rng": rng}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Backend.__init__(self, state["name"], state["device"])
+        rng = state["rng"]
+        if self.is_numpy or rng is None:
+            self.rng = rng
+        else:
+            self.rng.set_state(rng)
+
     # ------------------------------------------------------------------ arrays
     def asarray(self, value: Any, dtype: Any = None) -> Any:
         """``value`` (a numpy array, a tensor, a list) as an array of this backend on its device."""

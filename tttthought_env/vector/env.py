@@ -1,8 +1,9 @@
-"""``ThoughtVectorEnv``: the Gymnasium vector env over the batched kernel, with same-step autoreset.
+"""``ThoughtVectorEnv``: the Gymnasium vector env over the batched kernel, with same- or next-step autoreset.
 
 The env validates, draws the random numbers (in a fixed order: the opponent's replies, then for games
-that ended the side and the opening move), steps :class:`~tttthought_env.vector.kernel.Kernel` and
-resets finished games as a select over the :class:`~tttthought_env.vector.state.BatchState`.
+that ended the side and the opening move; in next-step mode the resets come first), steps
+:class:`~tttthought_env.vector.kernel.Kernel` and resets finished games as a select over the
+:class:`~tttthought_env.vector.state.BatchState`.
 """
 
 from __future__ import annotations
@@ -16,62 +17,27 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tttthought_env.config import AGENT_PLAYERS, CHANNELS, Config, EnvOptions, check_choice, check_real
+from tttthought_env.core import Game
 from tttthought_env.layout import layout_for
-from tttthought_env.opponents import OPPONENTS
-from tttthought_env.transition import OUTCOMES, STEP_KINDS, WINNER_DRAW, WINNER_O, WINNER_X, outcome_code
+from tttthought_env.render import render_rgb
+from tttthought_env.transition import WINNER_DRAW, WINNER_O, WINNER_X, outcome_code
 
 from .backend import Backend
+from .checks import (RENDER_MODES, check_episode_limit, check_vectorizable, checked_autoreset_mode,
+                     checked_num_envs, no_solver_table)
+from .infos import RESET_VALUES, ignore_rows, info_at, reset_infos, with_masks
 from .kernel import Decision, Kernel
 from .observe import Observer
+from .protocol import GymnasiumCalls
 from .state import BatchState
 from .tables import SOLVER_TABLE_CELLS, Tables, build_layouts
 
-
-_OPPONENT_KINDS = f"one of {OPPONENTS} or a batched callable (boards, rng) -> cells"
-
-
-def _checked_num_envs(num_envs: Any) -> int:
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-        raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
-    return int(num_envs)
+#: Attributes built from the constructor's arguments. They hold the backend's modules, which do not pickle,
+#: so a pickled or copied env leaves them out and rebuilds them (a compiled ``step`` comes back uncompiled).
+_REBUILT = ("kernel", "observer", "lay", "opponent", "_tmpl_obs", "_tmpl_mask", "step", "sample_actions")
 
 
-def _check_vectorizable(render_mode: Any, shaping: Any, opponent: Any) -> None:
-    """What the single env accepts but the vector env cannot do: rendering, a callable shaping."""
-    if render_mode is not None:
-        raise ValueError(f"the vector env does not render; got render_mode={render_mode!r} (render a single env)")
-    if callable(shaping):
-        raise ValueError(
-            "a callable shaping cannot be vectorized (it sees one game's store at a time); use "
-            "shaping='oracle', 'potential' or 'prediction' here, or the single env ThoughtTicTacToeEnv"
-        )
-    if isinstance(opponent, str) and opponent not in OPPONENTS:
-        raise ValueError(f"opponent must be {_OPPONENT_KINDS}, got {opponent!r}")
-    if not isinstance(opponent, str) and not callable(opponent):
-        raise TypeError(f"opponent must be {_OPPONENT_KINDS}, got {opponent!r} of type {type(opponent).__name__}")
-
-
-def _check_episode_limit(max_episode_steps: int | None, bound: int) -> None:
-    # gymnasium.make_vec passes the registered limit. Episodes end by themselves within the bound, and
-    # the vector env does not truncate, so a smaller limit is an error rather than a silent change.
-    if max_episode_steps is not None and max_episode_steps < bound:
-        raise ValueError(
-            f"max_episode_steps must be None or >= {bound} (episodes of this "
-            f"configuration end by themselves within that many steps; the vector env never truncates), "
-            f"got {max_episode_steps!r}"
-        )
-
-
-def _no_solver_table(opponent: Any, shaping: Any, rows: int, cols: int) -> None:
-    what = "opponent='minimax'" if opponent == "minimax" else f"shaping={shaping!r}"
-    raise ValueError(
-        f"{what} in the vector env reads the solver's complete table (Solver.tables()), which exists only "
-        f"for boards of up to {SOLVER_TABLE_CELLS} cells; got {rows}x{cols} = {rows * cols} cells. Use opponent="
-        "'random' or 'heuristic' and shaping=None or 'prediction', or the single env ThoughtTicTacToeEnv"
-    )
-
-
-class ThoughtVectorEnv(VectorEnv):
+class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
     """``num_envs`` games of the single env, stepped together as arrays.
 
     ## Arguments
@@ -88,27 +54,44 @@ class ThoughtVectorEnv(VectorEnv):
     * ``shaping`` must be ``None``, ``"oracle"``, ``"potential"`` or ``"prediction"``: a callable shaping sees
       one game's store at a time and cannot be vectorized (``ValueError``; use the single env for it).
 
+    * ``autoreset_mode``: ``"same_step"`` (the default; ``AutoresetMode.SAME_STEP``) or ``"next_step"``
+      (``AutoresetMode.NEXT_STEP``, what Gymnasium's vector wrappers such as ``NormalizeObservation`` need).
+    * ``render_mode``: None or ``"rgb_array"`` (:meth:`render` returns one frame per game).
+    * ``num_envs`` is at most :data:`~tttthought_env.vector.checks.MAX_NUM_ENVS` (2**20): one step's arrays
+      on a 64-cell board take about 2.4 KB per game, so the bound keeps them within about 3 GB.
+
     ## Step
     ``step(actions)`` takes ``num_envs`` action ids and returns ``(obs, rewards, terminations, truncations,
     infos)``: float32 observations ``(num_envs, obs_size)`` (or the dict of the single env's
     ``obs_mode="dict"``), float64 rewards, bool terminations, all-False truncations (every episode ends by
-    itself), as numpy arrays or tensors of the backend. Every call returns new arrays. ``infos``:
+    itself), as numpy arrays or tensors of the backend. Every call returns new arrays.
 
-    * ``"action_mask"`` bool ``(num_envs, A)``: legal actions for the returned observation
-      (after an autoreset, those of the new episode); :meth:`action_masks` returns the same.
-    * ``"reward_game"``, ``"reward_shaping"``, ``"reward_cost"`` float64: the step's reward split, every game.
-    * ``"step_kind"`` int8: index into :data:`STEP_KINDS` (``0`` move, ``1`` thought), every game.
-    * ``"illegal_action"`` bool with mask ``"_illegal_action"``: where the action was illegal (``"lose"``).
-    * ``"outcome"`` int8 (index into :data:`OUTCOMES`, ``-1`` elsewhere) and ``"thoughts"`` (the episode's
-      thought count, ``0`` elsewhere), with masks ``"_outcome"``, ``"_thoughts"``: where the episode ended.
-    * ``"final_obs"`` (same layout as the observations) with mask ``"_final_obs"``: the terminal
-      observation where the episode ended; the other rows are unspecified.
+    Same-step autoreset: a game that ends starts again in the same step; its row of the observations and
+    masks is the new episode's first, and ``infos["final_obs"]`` (mask ``"_final_obs"``) holds the terminal
+    observation (other rows unspecified). Next-step autoreset (Gymnasium's documented semantics): the step
+    that ends a game returns its terminal observation; the next step resets it, ignores its action and
+    returns the new episode's first observation with reward 0 and terminated/truncated False.
 
-    :meth:`info_at` turns row ``i`` back into the single env's ``info`` dict; :meth:`sample_actions` draws a
-    uniformly random legal action per game.
+    ``infos`` has the same keys at reset and at every step, each an array with leading dimension
+    ``num_envs``, and a Gymnasium ``"_key"`` mask per key (all True):
+
+    * ``"action_mask"`` bool ``(num_envs, A)``: legal actions for the returned observation (after a
+      same-step autoreset, the new episode's; all False for a terminal observation in next-step mode);
+      :meth:`action_masks` returns a copy of it.
+    * ``"reward_game"``, ``"reward_shaping"``, ``"reward_cost"`` float64: the step's reward split.
+    * ``"step_kind"`` int8: index into :data:`STEP_KINDS` (``0`` move, ``1`` thought); ``-1`` at reset and
+      on a next-step reset.
+    * ``"outcome"`` int8: ``-1`` while the game runs, else the index into :data:`OUTCOMES` (win, draw, loss).
+    * ``"thoughts"`` int32: the learner's thoughts so far this episode (where it ended, the episode's count).
+    * ``"illegal_action"`` bool: the action was illegal (``illegal_action="lose"``: a loss).
+
+    :meth:`info_at` turns row ``i`` into the single env's ``info`` dict; :meth:`sample_actions` draws a
+    uniformly random legal action per game. :meth:`call`, :meth:`get_attr` and :meth:`set_attr` are
+    Gymnasium's (one env object answers for every game). The env pickles and deep-copies: the copy
+    continues exactly as the original would.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": list(RENDER_MODES)}
 
     def __init__(
         self, num_envs: int, rows: int = 3, cols: int = 3, k: int = 3, channels: tuple[str, ...] = CHANNELS,
@@ -117,16 +100,21 @@ class ThoughtVectorEnv(VectorEnv):
         illegal_action: str = "lose", thought_cost: float = 0.0, draw_reward: float = 0.0, shaping: Any = None,
         shaping_scale: float = 0.1, shaping_gamma: float = 1.0, obs_mode: str = "flat",
         render_mode: str | None = None, backend: str = "numpy", device: Any = None,
-        max_episode_steps: int | None = None,
+        max_episode_steps: int | None = None, autoreset_mode: Any = AutoresetMode.SAME_STEP,
     ) -> None:
-        self.num_envs = _checked_num_envs(num_envs)
+        # The arguments as given, first thing: unpickling rebuilds the env from them (see __setstate__).
+        self._init_kwargs = {name: value for name, value in locals().items() if name != "self"}
+        self.num_envs = checked_num_envs(num_envs)
+        self.autoreset_mode = checked_autoreset_mode(autoreset_mode)
+        # Per instance: Gymnasium's wrappers read the mode from the metadata.
+        self.metadata = {**ThoughtVectorEnv.metadata, "autoreset_mode": self.autoreset_mode}
         self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
         self.layout = layout = layout_for(cfg)
-        _check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
+        check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
         check_choice("agent_player", agent_player, AGENT_PLAYERS)
         options = self.options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)
-        _check_vectorizable(render_mode, shaping, opponent)
+        check_vectorizable(render_mode, shaping, opponent)
         self.thought_cost, self.draw_reward = options.thought_cost, options.draw_reward
         self.shaping_scale, self.shaping_gamma = options.shaping_scale, options.shaping_gamma
         self.shaping = shaping
@@ -136,14 +124,14 @@ class ThoughtVectorEnv(VectorEnv):
         self.agent_player_setting = agent_player
         self.illegal_action = illegal_action
         self.obs_mode = obs_mode
-        self.render_mode = None
+        self.render_mode = render_mode
         self.backend = Backend(backend, device)
         self.device = self.backend.device
         n = layout.n_cells
         self._opponent_draws = not callable(opponent) or self.opponent_epsilon > 0.0
         needs_solver = opponent == "minimax" or shaping in ("oracle", "potential")
         if needs_solver and n > SOLVER_TABLE_CELLS:
-            _no_solver_table(opponent, shaping, rows, cols)
+            no_solver_table(opponent, shaping, rows, cols)
         self.lay = lay = build_layouts(cfg, layout)
         tables = Tables(cfg, layout, lay, self.backend, needs_solver=needs_solver, draw_reward=self.draw_reward)
         self.kernel = Kernel(self.backend, lay, tables, opponent=opponent, epsilon=self.opponent_epsilon,
@@ -157,6 +145,8 @@ class ThoughtVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._state: BatchState | None = None
         self._mask: Any = None
+        #: Next-step mode: bool (num_envs,), the games that ended in the last step (None: none did).
+        self._pending: Any = None
         self._needs_reset = True
         #: Torch backend: check that action ids are in range (one device-to-host sync per step). Set False
         #: to step without any sync, e.g. inside a CUDA graph; ids out of range then give undefined results.
@@ -236,7 +226,8 @@ class ThoughtVectorEnv(VectorEnv):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset every game (or, with ``options={"reset_mask": bool array}``, those games); seed the generators.
 
-        Returns the observations and ``{"action_mask": ...}``.
+        Returns the observations and the infos (see the class docstring: every game's row holds the
+        values of a fresh episode, ``step_kind`` and ``outcome`` ``-1``).
         """
         super().reset(seed=seed)
         be = self.backend
@@ -255,10 +246,12 @@ class ThoughtVectorEnv(VectorEnv):
             state = self._fresh_state(B)
             rows = be.full((B,), True, be.bool)
         self._state, _ = self._reset_rows(state, rows)
+        if self._pending is not None:  # a game reset here is no longer waiting for its next-step reset
+            self._pending = None if self._needs_reset else self._pending & ~rows
         self._needs_reset = False
         obs = self.observer.obs(self._state)
         self._mask = self.observer.mask(self._state)
-        return self._format_obs(obs, self._mask), {"action_mask": self._mask}
+        return self._format_obs(obs, self._mask), reset_infos(be, self._mask, B)
 
     def compile(self, **kwargs: Any) -> ThoughtVectorEnv:
         """Torch backend: ``torch.compile`` :meth:`step` and :meth:`sample_actions` (fuses the array operations).
@@ -279,7 +272,8 @@ class ThoughtVectorEnv(VectorEnv):
         """Bool ``(num_envs, A)``: legal actions of each game now (sb3-contrib's MaskablePPO reads it)."""
         if self._mask is None:
             raise RuntimeError("action_masks() called before reset()")
-        return self._mask
+        # A copy: the caller may edit it (and infos["action_mask"] is the same array as the env's own).
+        return self.backend.xp.asarray(self._mask, copy=True)
 
     def agent_players(self) -> Any:
         """int8 ``(num_envs,)``: the learner's side in each game now (0 = X, 1 = O)."""
@@ -333,13 +327,34 @@ class ThoughtVectorEnv(VectorEnv):
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         if self._needs_reset:
             raise RuntimeError("step() called before reset(); call reset() first")
+        be = self.backend
+        a = self._check_actions(actions)
+        st, pending = self._current(), self._pending
+        if pending is not None:  # next step: the games that ended last step start again and ignore their action
+            st, _ = self._reset_rows(st, pending)
+        new, values = self._transition(st, a, pending)
+        extra: dict[str, Any] = {}
+        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            obs, mask, final_obs = self._autoreset(new, values["terminated"])
+            extra = {"final_obs": self._format_obs(final_obs, be.zeros(tuple(mask.shape), be.bool)),
+                     "_final_obs": values["terminated"]}
+        else:
+            obs, mask, values = self._next_step(st, new, values, pending)
+        infos = with_masks(be, {"action_mask": mask, **{key: values[key] for key in RESET_VALUES}}, self.num_envs)
+        infos.update(extra)
+        truncations = be.zeros((self.num_envs,), be.bool)
+        return self._format_obs(obs, mask), values["reward"], values["terminated"], truncations, infos
+
+    def _transition(self, st: BatchState, a: Any, ignored: Any) -> tuple[BatchState, dict[str, Any]]:
+        """Every game's step from ``st``: the state after it, and its per-game outputs (reward, terminated
+        and the info values). ``ignored``: games whose action does not count (next step's resets), or None."""
         be, k = self.backend, self.kernel
         xp = be.xp
-        a = self._check_actions(actions)
-        st = self._current()
         d = k.decide(st, a)
-        if self.illegal_action == "raise" and not bool(xp.all(d.legal)):
-            self._raise_illegal(d)
+        if self.illegal_action == "raise":
+            counted_legal = d.legal if ignored is None else d.legal | ignored
+            if not bool(xp.all(counted_legal)):
+                self._raise_illegal(d, counted_legal)
         shaping = self.shaping if self.lay.thinking else None  # without thoughts every shaping variant pays 0
         optimal = k.optimal_bits(st.me, st.opp, st.agent) if shaping in ("oracle", "potential") else None
         thought = k.think(st, d) if self.lay.thinking else st
@@ -356,27 +371,19 @@ class ThoughtVectorEnv(VectorEnv):
         reward_game = be.take(k.t.reward_game, code1)
         reward_shaping = self._shaping_reward(shaping, d, st, thought, new, optimal, reply, obit, terminated)
         reward_cost = self._cost(d)
-        rewards = reward_game + reward_shaping + reward_cost
-        thoughts_end = new.thoughts
-        obs, mask, final_obs = self._autoreset(new, terminated)
-        infos = {
-            "action_mask": mask,
+        no_thoughts = be.zeros((self.num_envs,), be.int32)
+        return new, {
+            "reward": reward_game + reward_shaping + reward_cost,
+            "terminated": terminated,
             "reward_game": reward_game,
             "reward_shaping": reward_shaping,
             "reward_cost": reward_cost,
             "step_kind": xp.astype(~d.is_move, i8) if d.is_move is not None else be.zeros((self.num_envs,), i8),
-            "illegal_action": ~d.legal,
-            "_illegal_action": ~d.legal,
             "outcome": code1 - 1,
-            "_outcome": terminated,
-            "thoughts": thoughts_end & k.ones_where(terminated, thoughts_end.dtype)
-            if thoughts_end is not None else be.zeros((self.num_envs,), be.int32),
-            "_thoughts": terminated,
-            "final_obs": self._format_obs(final_obs, be.zeros(tuple(mask.shape), be.bool)),
-            "_final_obs": terminated,
+            # the count before any autoreset: where the game ended, the episode's
+            "thoughts": xp.astype(new.thoughts, xp.int32) if new.thoughts is not None else no_thoughts,
+            "illegal_action": ~d.legal,
         }
-        truncations = be.zeros((self.num_envs,), be.bool)
-        return self._format_obs(obs, mask), rewards, terminated, truncations, infos
 
     # ================================================================ step pieces
     def _zeros64(self) -> Any:
@@ -435,14 +442,38 @@ class ThoughtVectorEnv(VectorEnv):
         self._mask = mask
         return obs, mask, final_obs
 
+    def _next_step(self, reset: BatchState, new: BatchState, values: dict[str, Any],
+                   pending: Any) -> tuple[Any, Any, dict[str, Any]]:
+        """Next-step autoreset: the games in ``pending`` keep their fresh state ``reset`` and report a reset
+        (their action ignored); the others keep the step's, terminal ones unreset until the next step."""
+        be = self.backend
+        if pending is not None:
+            new = self._blend(pending, reset, new)
+            values = ignore_rows(be, pending, values)
+        terminated = values["terminated"]
+        obs = self.observer.obs(new)
+        # A terminal observation has no legal action (the single env reports an all-False mask there too).
+        mask = self.observer.mask(new) & ~terminated[:, None]
+        self._state, self._mask = new, mask
+        # numpy: skip the next step's reset when no game ended (torch: no host sync, always reset the rows)
+        self._pending = terminated if not be.is_numpy or terminated.any() else None
+        return obs, mask, values
+
+    def _blend(self, rows: Any, where_rows: BatchState, elsewhere: BatchState) -> BatchState:
+        """The state of ``where_rows`` in the games ``rows``, of ``elsewhere`` in the others."""
+        xp = self.backend.xp
+        return elsewhere.replace(**{
+            key: xp.where(rows if value.ndim == 1 else rows[:, None], value, getattr(elsewhere, key))
+            for key, value in where_rows.arrays().items()})
+
     def _format_obs(self, obs: Any, mask: Any) -> Any:
         if self.obs_mode == "flat":
             return obs
         return {"observation": obs, "action_mask": self.backend.xp.astype(mask, self.backend.int8)}
 
-    def _raise_illegal(self, d: Decision) -> None:
+    def _raise_illegal(self, d: Decision, legal: Any) -> None:
         be = self.backend
-        i = int(be.to_numpy(be.nonzero(~d.legal))[0])
+        i = int(be.to_numpy(be.nonzero(~legal))[0])
         action = int(be.to_numpy(d.action)[i])
         channel, arg = self.layout.decode[action]
         raise ValueError(f"action {action} ({channel} {arg}) of env {i} is illegal: {self._illegal_reason(i, action)}")
@@ -462,29 +493,12 @@ class ThoughtVectorEnv(VectorEnv):
 
     # ---------------------------------------------------------------- single-env views
     def info_at(self, infos: dict[str, Any], i: int) -> dict[str, Any]:
-        """Row ``i`` of ``infos`` as the single env's ``info`` dict of the same step.
+        """Row ``i`` of ``infos`` as the single env's ``info`` dict of the same step (or reset).
 
-        ``"action_mask"`` is the mask the single env reports after that step: all False where the episode
-        ended (the vector env's own ``infos["action_mask"]`` row is then the new episode's).
+        The same keys with Python scalars; ``"action_mask"`` is the mask the single env reports: all
+        False where the episode ended (the vector env's own same-step row is then the new episode's).
         """
-        be = self.backend
-
-        def get(key: str) -> Any:
-            return be.to_numpy(infos[key][i])
-
-        info: dict[str, Any] = {}
-        if bool(get("_illegal_action")):
-            info["illegal_action"] = True
-        info["step_kind"] = STEP_KINDS[int(get("step_kind"))]
-        if bool(get("_outcome")):
-            info["outcome"] = OUTCOMES[int(get("outcome"))]
-            info["thoughts"] = int(get("thoughts"))
-            info["action_mask"] = np.zeros(self.lay.actions, bool)
-        else:
-            info["action_mask"] = np.asarray(get("action_mask"), dtype=bool)
-        for key in ("reward_game", "reward_shaping", "reward_cost"):
-            info[key] = float(get(key))
-        return info
+        return info_at(self.backend, infos, i, self.lay.actions)
 
     def game_state(self, i: int) -> dict[str, Any]:
         """Game ``i`` in plain Python: board (int8 ``N``), side, store entries oldest first, thoughts left."""
@@ -500,6 +514,38 @@ class ThoughtVectorEnv(VectorEnv):
                       for c in (value - 1 for value in fields[:int(st["slen"])]))  # oldest first
         return {"board": board, "agent": agent, "store": store, "thoughts_left": int(st["tleft"]),
                 "thoughts": int(st["thoughts"])}
+
+    def game_at(self, i: int) -> Game:
+        """Game ``i`` as a :class:`~tttthought_env.core.Game` (for rendering): the learner to move, its store;
+        the opponent never thinks, so its store is empty. A terminal state (next-step mode) shows no winner."""
+        state = self.game_state(i)
+        game = Game(self.layout)
+        board, agent, n = state["board"], state["agent"], self.lay.n
+        game.marks = [sum(1 << int(c) for c in np.flatnonzero(board == side)) for side in (1, 2)]
+        offsets = {"+": 0, "-": n, "#": 2 * n}  # the core's entry codes: +p -> p, -p -> N + p, #m -> 2N + m
+        game.stores[agent] = [offsets[sign] + arg for sign, arg in state["store"]]
+        game.pos[agent] = sum(1 << arg for sign, arg in state["store"] if sign == "+")
+        game.neg[agent] = sum(1 << arg for sign, arg in state["store"] if sign == "-")
+        game.thoughts_left[agent] = state["thoughts_left"]
+        game.to_move = agent
+        return game
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """``render_mode="rgb_array"``: one ``H x W x 3`` uint8 frame per game (as Gymnasium's SyncVectorEnv)."""
+        if self.render_mode is None:
+            return None
+        return tuple(render_rgb(self.game_at(i)) for i in range(self.num_envs))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key not in _REBUILT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild the tables and rules from the constructor's arguments, then take the copy's state."""
+        state = dict(state)
+        backend = state.pop("backend")  # pickled by name, device and generator state (Backend.__getstate__)
+        ThoughtVectorEnv.__init__(self, **state["_init_kwargs"])
+        self.__dict__.update(state)
+        self.backend.rng = backend.rng  # the rebuilt kernel holds the rebuilt backend: give it the generator
 
     def close_extras(self, **kwargs: Any) -> None:
         self._state = None

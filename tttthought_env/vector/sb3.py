@@ -27,6 +27,8 @@ def sb3_vec_env_class() -> type:
 def _make_sb3_class() -> type:
     import time
 
+    from gymnasium.vector import AutoresetMode
+    from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import VecEnv
 
     class SB3VecEnv(VecEnv):
@@ -35,14 +37,21 @@ def _make_sb3_class() -> type:
         ``step_wait`` returns numpy observations, float32 rewards, bool dones and one info dict per game; games
         that ended carry ``"terminal_observation"``, ``"TimeLimit.truncated"`` (always False: episodes end by
         themselves), ``"outcome"``, ``"thoughts"`` and ``"episode"`` (``{"r", "l", "t"}``, as SB3's Monitor
-        writes it). ``env_method("action_masks")`` returns the masks, so sb3-contrib's ``get_action_masks``
-        and MaskablePPO work. Other ``env_method``/``get_attr`` calls go to the vector env once and are
-        repeated per game; ``set_attr`` sets the vector env's attribute.
+        writes it, so ``env_is_wrapped(Monitor)`` is True and evaluation callbacks read the episodes).
+        ``env_method("action_masks")`` returns the masks, so sb3-contrib's ``get_action_masks`` and MaskablePPO
+        work. Other ``env_method``/``get_attr`` calls go to the vector env once (:meth:`ThoughtVectorEnv.call`)
+        and give one value per index of ``indices``; ``set_attr`` sets the vector env's attribute, which its
+        games share, so ``indices`` must name every game. With the vector env's ``render_mode="rgb_array"``,
+        ``get_images`` returns a frame per game (``VecVideoRecorder`` records them). The vector env must
+        autoreset in the same step (SB3's ``terminal_observation`` convention).
         """
 
         def __init__(self, vector_env: ThoughtVectorEnv) -> None:
             if not isinstance(vector_env, ThoughtVectorEnv):
                 raise TypeError(f"vector_env must be a ThoughtVectorEnv, got {type(vector_env).__name__}")
+            if vector_env.autoreset_mode != AutoresetMode.SAME_STEP:
+                raise ValueError("SB3VecEnv needs a vector env with autoreset_mode='same_step' (SB3 resets finished "
+                                 f"games in the same step), got {vector_env.autoreset_mode}")
             self.venv = vector_env
             super().__init__(vector_env.num_envs, vector_env.single_observation_space,
                              vector_env.single_action_space)
@@ -110,6 +119,10 @@ def _make_sb3_class() -> type:
             return [value for _ in self._indices(indices)]
 
         def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+            idx = self._indices(indices)
+            if sorted(set(idx)) != list(range(self.num_envs)):
+                raise ValueError(f"set_attr({attr_name!r}, indices={indices!r}): the games of a ThoughtVectorEnv share "
+                                 "its attributes, so set_attr sets every game's (indices=None)")
             setattr(self.venv, attr_name, value)
 
         def env_method(self, method_name: str, *method_args: Any, indices: Any = None,
@@ -118,14 +131,16 @@ def _make_sb3_class() -> type:
             if method_name == "action_masks":
                 masks = self.action_masks()
                 return [masks[i] for i in idx]
-            result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
-            return [result for _ in idx]
+            results = self.venv.call(method_name, *method_args, **method_kwargs)  # per-game rows where per game
+            return [results[i] for i in idx]
 
         def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
-            return [False for _ in self._indices(indices)]
+            # step_wait writes Monitor's "episode" infos, which is what callers check the Monitor for
+            return [wrapper_class is Monitor for _ in self._indices(indices)]
 
         def get_images(self) -> list[Any]:
-            return [None for _ in range(self.num_envs)]
+            frames = self.venv.render()
+            return list(frames) if frames is not None else [None for _ in range(self.num_envs)]
 
     SB3VecEnv.__module__ = "tttthought_env.vector"
     return SB3VecEnv

@@ -18,6 +18,7 @@ from baselines.envs import env_settings, make_eval_env
 from baselines.metrics import thought_utility
 from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
 from tttthought_env.rewards import thought_is_correct
+from tttthought_env.transition import OUTCOMES
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -123,7 +124,7 @@ def _step(env: ThoughtTicTacToeEnv, solver: Any, action: int,
 
 
 def _count_outcome(tallies: dict[str, float], info: dict[str, Any], game_return: float) -> None:
-    outcome = info.get("outcome", "loss")
+    outcome = OUTCOMES[info["outcome"]]
     tallies["games"] += 1
     tallies["wins"] += outcome == "win"
     tallies["draws"] += outcome == "draw"

@@ -20,6 +20,7 @@ from torch import nn
 from torch.distributions.categorical import Categorical
 
 import tttthought_env  # noqa: F401  (registers the ids)
+from tttthought_env import OUTCOMES
 
 
 @dataclass
@@ -87,7 +88,7 @@ def evaluate(agent: Agent, env_id: str, games: int, seed: int) -> dict:
                 action = int(np.where(info["action_mask"], logits, -np.inf).argmax())
                 obs, _, terminated, truncated, info = env.step(action)
                 done = terminated or truncated
-            tally[info["outcome"]] += 1
+            tally[OUTCOMES[info["outcome"]]] += 1
     total = max(sum(tally.values()), 1)
     out = {key: value / total for key, value in tally.items()}
     out["draw_or_better"] = out["win"] + out["draw"]

@@ -17,6 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 import tttthought_env  # noqa: F401
+from tttthought_env import STEP_KINDS
 from tttthought_env.core import winning_lines
 from tttthought_env.shaping import ThoughtView
 
@@ -57,7 +58,7 @@ def main(total_timesteps: int = 10_000, episodes: int = 20, seed: int = 0, verbo
         while not done:
             action = int(rng.choice(np.flatnonzero(info["action_mask"])))
             _, _, terminated, truncated, info = env.step(action)
-            if info["step_kind"] == "thought":
+            if STEP_KINDS[info["step_kind"]] == "thought":  # infos hold codes: 0 move, 1 thought
                 paid.append(info["reward_shaping"])
             done = terminated or truncated
     result = {"thoughts": len(paid), "mean_shaping": float(np.mean(paid)) if paid else 0.0}

@@ -13,6 +13,7 @@ from collections import Counter
 
 import numpy as np
 
+from tttthought_env import OUTCOMES
 from tttthought_env.opponents import MinimaxOpponent
 from tttthought_env.pettingzoo import env as make_env
 
@@ -40,7 +41,7 @@ def main(games: int = 10, seed: int = 0, verbose: bool = True) -> dict:
             obs, _, termination, truncation, info = env.last()
             if termination or truncation:
                 if agent == "player_0":
-                    outcomes[info["outcome"]] += 1
+                    outcomes[OUTCOMES[info["outcome"]]] += 1
                     thoughts["player_0"] += info["thoughts"]
                 else:
                     thoughts["player_1"] += info["thoughts"]

@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 import tttthought_env  # noqa: F401  (registers the tttthought/* ids)
+from tttthought_env import OUTCOMES, STEP_KINDS
 
 
 def main(episodes: int = 100, task: str = "tttthought/Full-v0", seed: int = 0, verbose: bool = True) -> dict:
@@ -27,9 +28,9 @@ def main(episodes: int = 100, task: str = "tttthought/Full-v0", seed: int = 0, v
             mask = info["action_mask"]  # the same array as env.unwrapped.action_masks()
             action = env.action_space.sample(mask.astype(np.int8))  # uniform over the legal actions
             _, _, terminated, truncated, info = env.step(action)
-            moves += info["step_kind"] == "move"
+            moves += STEP_KINDS[info["step_kind"]] == "move"  # infos hold codes: 0 move, 1 thought
             done = terminated or truncated
-        outcomes[info["outcome"]] += 1
+        outcomes[OUTCOMES[info["outcome"]]] += 1  # a code at the end: 0 win, 1 draw, 2 loss
         thoughts += info["thoughts"]
     env.close()
     result = {key: outcomes[key] / episodes for key in ("win", "draw", "loss")}

@@ -30,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 import tttthought_env  # noqa: F401  (registers the ids)
+from tttthought_env import OUTCOMES
 from tttthought_env.opponents import MinimaxOpponent
 from tttthought_env.pettingzoo_env import AGENTS, raw_env
 from tttthought_env.registration import TASKS
@@ -138,9 +139,7 @@ class SelfPlayEnv(gym.Env):
         reward = aec.rewards[self.learner]
         reward += self._opponent_turns()
         terminated = aec.terminations[self.learner]
-        info = {}
-        if terminated:
-            info["outcome"] = aec.infos[self.learner].get("outcome")
+        info = dict(aec.infos[self.learner])  # the one info shape: outcome is -1 until the game ends
         return aec.observe(self.learner), float(reward), terminated, False, info
 
 
@@ -160,7 +159,7 @@ def evaluate_vs_minimax(policy: NumpyPolicy, settings: dict[str, Any], games: in
             else:
                 action = minimax(env.game.board, rng)
             env.step(action)
-        tally[env.infos[me]["outcome"]] += 1
+        tally[OUTCOMES[env.infos[me]["outcome"]]] += 1
     out = {key: value / games for key, value in tally.items()}
     out["draw_or_better"] = out["win"] + out["draw"]
     return out

@@ -27,6 +27,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -277,14 +278,45 @@ def _source_commit(package_file: str) -> str | None:
     return out.stdout.strip() or None
 
 
+def _write(out: Path, header: dict, records: list[dict]) -> None:
+    lines = ["{", *(f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True)}," for key, value in header.items()),
+             '  "cases": [']
+    lines += [f"    {json.dumps(record, sort_keys=True, separators=(',', ':'))}," for record in records]
+    lines[-1] = lines[-1].rstrip(",")
+    lines += ["  ]", "}", ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+
+
+def update_infos(out: Path, replay: Any, why: str, commit: str | None) -> int:
+    """Re-record the info hashes of every case of ``out``; its trajectories must replay unchanged."""
+    golden = json.loads(out.read_text())
+    records = golden.pop("cases")
+    for record in records:
+        result = replay.run_case(record, record["actions"])
+        if "error" in result or result["sha256"] != record["sha256"]:
+            raise SystemExit(f"{record['name']}: the trajectory changed, so this is not an infos-only change")
+        record.update(info_sha256=result["info_sha256"], info_step_hashes=result["info_step_hashes"])
+    golden["infos_recorded_with"] = {"commit": commit, "why": why}
+    _write(out, golden, records)
+    print(f"re-recorded the info hashes of {len(records)} cases; every trajectory replayed byte-identical")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=GOLDEN / "trajectories.json")
     parser.add_argument("--no-verify", action="store_true", help="skip replaying every case after recording it")
+    parser.add_argument("--update-infos", metavar="WHY", default=None,
+                        help="keep the recorded trajectories (they must replay byte-identical on this code) and "
+                             "re-record only the info hashes, after an intended change of the infos")
     args = parser.parse_args(argv)
 
     replay = load_replay()
     import tttthought_env
+
+    if args.update_infos:
+        return update_infos(args.out, replay, args.update_infos, _source_commit(tttthought_env.__file__))
 
     start = time.perf_counter()
     cases = all_cases()
@@ -309,13 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     header = {"format": replay.FORMAT, "recorded_with": {"tttthought_env": tttthought_env.__version__,
                                                          "commit": _source_commit(tttthought_env.__file__)},
               "coverage": {group: dict(sorted(stats.items())) for group, stats in sorted(totals.items())}}
-    lines = ["{", *(f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True)}," for key, value in header.items()),
-             '  "cases": [']
-    lines += [f"    {json.dumps(record, sort_keys=True, separators=(',', ':'))}," for record in records]
-    lines[-1] = lines[-1].rstrip(",")
-    lines += ["  ]", "}", ""]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
+    _write(args.out, header, records)
     size = args.out.stat().st_size
     print(f"recorded {len(records)} cases from {tttthought_env.__file__} in {elapsed:.1f} s "
           f"({'verified by replay' if not args.no_verify else 'not verified'}); wrote {args.out} ({size / 1e6:.2f} MB)")

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tttthought_env import OUTCOMES
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -102,11 +104,11 @@ def test_selfplay_env_takes_the_learner_point_of_view():
             for cell in (8, 7):
                 obs, reward, terminated, _, info = env.step(cell)
                 rewards.append(reward)
-            assert terminated and rewards[-1] == -1.0 and info["outcome"] == "loss"
+            assert terminated and rewards[-1] == -1.0 and OUTCOMES[info["outcome"]] == "loss"
         else:  # the learner is X: 0, 3, 6 wins against O's 1, 2
             for cell in (0, 3, 6):
                 obs, reward, terminated, _, info = env.step(cell)
-            assert terminated and reward == 1.0 and info["outcome"] == "win"
+            assert terminated and reward == 1.0 and OUTCOMES[info["outcome"]] == "win"
     assert seen == {"player_0", "player_1"}
 
 

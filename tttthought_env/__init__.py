@@ -9,9 +9,11 @@ from tttthought_env.core import Game
 from tttthought_env.layout import ACTION_KINDS, Layout
 from tttthought_env.gymnasium_env import ThoughtTicTacToeEnv
 from tttthought_env.registration import TASKS, register_all
+from tttthought_env.transition import INFO_KEYS, OUTCOMES, STEP_KINDS
 
 __version__ = "0.1.0"
 
 register_all()
 
-__all__ = ["ACTION_KINDS", "CHANNELS", "TASKS", "Config", "Game", "Layout", "ThoughtTicTacToeEnv", "__version__"]
+__all__ = ["ACTION_KINDS", "CHANNELS", "INFO_KEYS", "OUTCOMES", "STEP_KINDS", "TASKS", "Config", "Game", "Layout",
+           "ThoughtTicTacToeEnv", "__version__"]

@@ -63,6 +63,7 @@ def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | 
     import tttthought_env  # noqa: F401  (registers the ids)
     from tttthought_env.replay import RecordEpisode
     from tttthought_env.solver import get_solver
+    from tttthought_env.transition import OUTCOMES
 
     env = gymnasium.make(task if "/" in task else f"tttthought/{task}", render_mode="ansi")
     if record:
@@ -79,7 +80,7 @@ def demo_episode(seed: int = 0, task: str = "tttthought/Full-v0", record: str | 
                 _, reward, done, _, info = env.step(action)
                 what = f"move: {arg}" if channel == "move" else f"thought: {channel} {arg}"
                 frames.append(f"-- {what}  (reward {float(reward):+.2f})\n{env.render()}")
-    frames.append(f"outcome: {info['outcome']}, thoughts this episode: {info['thoughts']}")
+    frames.append(f"outcome: {OUTCOMES[info['outcome']]}, thoughts this episode: {info['thoughts']}")
     env.close()
     if record:
         recorder.paths[-1].replace(record)

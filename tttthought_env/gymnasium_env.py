@@ -18,7 +18,7 @@ from tttthought_env.layout import layout_for
 from tttthought_env.opponents import make_opponent
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.shaping import Shaping
-from tttthought_env.transition import MOVE, OUTCOMES, STEP_KINDS, WINNER_NONE, end_rewards, play_action, play_move
+from tttthought_env.transition import MOVE, WINNER_NONE, end_rewards, info_of, play_action, play_move
 
 
 class ThoughtTicTacToeEnv(gym.Env):
@@ -172,7 +172,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
-        return self._observe(), {"action_mask": self._mask}
+        return self._observe(), info_of(self._mask)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if self._needs_reset:
@@ -185,17 +185,14 @@ class ThoughtTicTacToeEnv(gym.Env):
         if not step.illegal:
             self.thoughts_this_episode += step.kind
         self._mask = game.legal_mask(agent)
-        info: dict[str, Any] = {"action_mask": self._mask, "reward_game": 0.0, "reward_shaping": reward_shaping,
-                                "reward_cost": reward_cost, "step_kind": STEP_KINDS[step.kind]}
-        if step.illegal:
-            info["illegal_action"] = True
         terminated = game.winner != WINNER_NONE
         # Summed in this order, always: the rewards stay the same floats, signed zeros included.
         reward = reward_shaping + reward_cost
+        info = info_of(self._mask, 0.0, reward_shaping, reward_cost, step.kind, thoughts=self.thoughts_this_episode,
+                       illegal_action=step.illegal)
         if terminated:
             outcomes, rewards = end_rewards(game, self.options.draw_reward)
-            info.update(reward_game=rewards[agent], outcome=OUTCOMES[outcomes[agent]],
-                        thoughts=self.thoughts_this_episode)
+            info.update(reward_game=rewards[agent], outcome=outcomes[agent])
             reward = rewards[agent] + reward_shaping + reward_cost
             self._needs_reset = True
         if self.render_mode == "human":

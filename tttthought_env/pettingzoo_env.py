@@ -19,7 +19,7 @@ from tttthought_env.core import Game
 from tttthought_env.layout import layout_for
 from tttthought_env.render import render_ansi, render_rgb
 from tttthought_env.shaping import Shaping
-from tttthought_env.transition import OUTCOMES, STEP_KINDS, end_rewards, play_action
+from tttthought_env.transition import NO_STEP, RUNNING, end_rewards, info_of, play_action
 
 AGENTS: tuple[str, str] = ("player_0", "player_1")
 
@@ -174,7 +174,8 @@ class raw_env(AECEnv):
         self._cumulative_rewards = {agent: 0.0 for agent in AGENTS}
         self.terminations = {agent: False for agent in AGENTS}
         self.truncations = {agent: False for agent in AGENTS}
-        self.infos: dict[str, dict[str, Any]] = {agent: {} for agent in AGENTS}
+        self.infos: dict[str, dict[str, Any]] = {agent: info_of(self.game.legal_mask(p))
+                                                 for p, agent in enumerate(AGENTS)}
         self.agent_selection = AGENTS[0]
 
     def observe(self, agent: str) -> Any:
@@ -208,19 +209,16 @@ class raw_env(AECEnv):
         if not step.illegal:
             self._thoughts[player] += step.kind
         self._cumulative_rewards[agent] = 0.0
-        infos: list[dict[str, Any]] = [{"reward_game": 0.0, "reward_shaping": step.shaping[p],
-                                        "reward_cost": step.cost[p]} for p in (0, 1)]
-        infos[player]["step_kind"] = STEP_KINDS[step.kind]
-        if step.illegal:
-            infos[player]["illegal_action"] = True
-        game_rewards = [0.0, 0.0]
+        outcomes, game_rewards = ([RUNNING, RUNNING], [0.0, 0.0]) if not game.done else end_rewards(
+            game, self.options.draw_reward)
         if game.done:
-            outcomes, game_rewards = end_rewards(game, self.options.draw_reward)
-            for p, name in enumerate(AGENTS):
-                infos[p].update(reward_game=game_rewards[p], outcome=OUTCOMES[outcomes[p]], thoughts=self._thoughts[p])
+            for name in AGENTS:
                 self.terminations[name] = True
         else:
             self.agent_selection = AGENTS[game.to_move]
+        infos = [info_of(game.legal_mask(p), game_rewards[p], step.shaping[p], step.cost[p],
+                         step.kind if p == player else NO_STEP, outcomes[p], self._thoughts[p],
+                         step.illegal and p == player) for p in (0, 1)]
         for p, name in enumerate(AGENTS):
             # Summed in this order, always: the rewards stay the same floats, signed zeros included.
             reward = step.cost[p] + step.shaping[p] if self.shaping is not None else step.cost[p]

@@ -20,7 +20,7 @@ from tttthought_env.layout import Layout, layout_for
 from tttthought_env.opponents import OPPONENTS, make_opponent
 from tttthought_env.render import render_ansi
 from tttthought_env.replay import EpisodeRecorder, reward_parts_of
-from tttthought_env.transition import OUTCOMES, outcome_code
+from tttthought_env.transition import OUTCOMES, outcome_code, outcome_name
 
 if TYPE_CHECKING:
     from tttthought_env.pettingzoo_env import raw_env
@@ -306,7 +306,7 @@ class GameSession:
         info = self.env.infos[agent]
         if self.recorder is not None:
             self.recorder.step(player, action, mask, self.env.rewards[agent], reward_parts_of(info),
-                               terminated=self.game.done, outcome=info.get("outcome"))
+                               terminated=self.game.done, outcome=outcome_name(info["outcome"]))
         return (*self.env.layout.decode[action], info)
 
     def human_turn(self) -> bool:

@@ -21,6 +21,13 @@ OUTCOMES: tuple[str, ...] = ("win", "draw", "loss")
 #: ``info["step_kind"]`` names, indexed by the step-kind code (the vector env's ``infos["step_kind"]``).
 STEP_KINDS: tuple[str, ...] = ("move", "thought")
 MOVE, THOUGHT = 0, 1  # step-kind codes
+#: ``info["step_kind"]`` at a reset, and for a PettingZoo agent that did not act in the step.
+NO_STEP = -1
+#: ``info["outcome"]`` while the game runs.
+RUNNING = -1
+#: The keys of every info dict of every env, at reset and at every step, for every agent.
+INFO_KEYS: tuple[str, ...] = ("action_mask", "reward_game", "reward_shaping", "reward_cost", "step_kind", "outcome",
+                              "thoughts", "illegal_action")
 
 
 def outcome_code(winner: Any, player: Any) -> Any:
@@ -31,6 +38,21 @@ def outcome_code(winner: Any, player: Any) -> Any:
     is_draw = 1 * (winner == WINNER_DRAW)
     is_win = 1 * (winner == player)
     return is_draw + 2 * (1 - is_draw - is_win)
+
+
+def info_of(action_mask: Any, reward_game: float = 0.0, reward_shaping: float = 0.0, reward_cost: float = 0.0,
+            step_kind: int = NO_STEP, outcome: int = RUNNING, thoughts: int = 0,
+            illegal_action: bool = False) -> dict[str, Any]:
+    """The one info shape (:data:`INFO_KEYS`): numbers only, codes for names (:data:`STEP_KINDS`,
+    :data:`OUTCOMES`), so that Tianshou, TorchRL and Minari can batch and store it as it is."""
+    return {"action_mask": action_mask, "reward_game": reward_game, "reward_shaping": reward_shaping,
+            "reward_cost": reward_cost, "step_kind": step_kind, "outcome": outcome, "thoughts": thoughts,
+            "illegal_action": illegal_action}
+
+
+def outcome_name(outcome: int) -> str | None:
+    """The name of an ``info["outcome"]`` code, ``None`` while the game runs."""
+    return None if outcome == RUNNING else OUTCOMES[outcome]
 
 
 def game_reward(outcome: int, draw_reward: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from tttthought_env.core import Game
 from tttthought_env.layout import Layout
-from tttthought_env.transition import play_move
+from tttthought_env.transition import outcome_name, play_move
 
 #: Value of the ``"format"`` key of every reset line.
 FORMAT = "tttthought-episode/1"
@@ -140,8 +140,8 @@ class RecordEpisode(gym.Wrapper):
             replied = base.game.occupied & ~occupied_before & ~(1 << action)
             self._recorder.step(base.agent, action, mask, float(reward), reward_parts_of(info),
                                 opponent_move=replied.bit_length() - 1 if replied else None, terminated=terminated,
-                                truncated=truncated, outcome=info.get("outcome"),
-                                illegal_action=bool(info.get("illegal_action", False)))
+                                truncated=truncated, outcome=outcome_name(info["outcome"]),
+                                illegal_action=bool(info["illegal_action"]))
             if terminated or truncated:
                 self._flush()
         return obs, reward, terminated, truncated, info

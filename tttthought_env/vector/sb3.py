@@ -97,7 +97,7 @@ def _make_sb3_class() -> type:
                         "terminal_observation": {key: value[i] for key, value in final.items()}
                         if isinstance(final, dict) else final[i],
                         "TimeLimit.truncated": False,
-                        "outcome": OUTCOMES[int(outcome[i])],
+                        "outcome": int(outcome[i]),  # an index into OUTCOMES, as in every info
                         "thoughts": int(thoughts[i]),
                         "episode": {"r": float(self._ep_return[i]), "l": int(self._ep_len[i]), "t": elapsed},
                     }

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import tttthought_env
+import tttthought_env.pettingzoo
 from tttthought_env.opponents import EpsilonOpponent, MinimaxOpponent
 from tttthought_env.registration import GYMNASIUM_DEFAULTS, TASKS, max_episode_steps, register_all
 
-# id: (channels, max_thoughts, num_markers, action size, max_episode_steps)
+# id: (channels, max_thoughts, num_markers, action size, longest episode)
 EXPECTED = {
     "tttthought/Plain-v0": ((), 3, 2, 9, 9),
     "tttthought/Propose-v0": (("propose",), 1, 2, 18, 18),
@@ -28,7 +29,7 @@ def test_exactly_the_four_ids_are_registered():
 def test_registered_settings(env_id):
     channels, max_thoughts, num_markers, action_size, steps = EXPECTED[env_id]
     spec = gymnasium.spec(env_id)
-    assert spec.max_episode_steps == steps
+    assert spec.max_episode_steps is None  # every episode ends by itself: no TimeLimit to truncate overrides
     env = gymnasium.make(env_id)
     u = env.unwrapped
     assert isinstance(u, tttthought_env.ThoughtTicTacToeEnv)
@@ -43,7 +44,24 @@ def test_registered_settings(env_id):
     # Registered ids train against minimax mixed with 50% random moves.
     assert isinstance(u.opponent, EpsilonOpponent) and u.opponent.epsilon == 0.5
     assert isinstance(u.opponent.base, MinimaxOpponent)
-    assert env.spec.max_episode_steps == steps
+    assert env.spec.max_episode_steps is None and u.max_episode_steps_bound == steps == max_episode_steps(spec.kwargs)
+
+
+@pytest.mark.parametrize("overrides", [dict(rows=4, cols=4, k=4, max_thoughts=10), dict(max_thoughts=12)])
+def test_overrides_that_lengthen_episodes_never_truncate(overrides):
+    # Think whenever a thought is legal: the longest episodes, past the old registered limit of 36 steps.
+    env = gymnasium.make("tttthought/Full-v0", opponent="random", **overrides)
+    n = env.unwrapped.layout.n_cells
+    _, info = env.reset(seed=0)
+    steps, done = 0, False
+    while not done:
+        legal = np.flatnonzero(info["action_mask"])
+        thoughts = legal[legal >= n]
+        _, _, terminated, truncated, info = env.step(int(thoughts[0] if thoughts.size else legal[0]))
+        steps += 1
+        assert not truncated
+        done = terminated
+    assert steps > 36 and steps <= env.unwrapped.max_episode_steps_bound
 
 
 def test_registered_bound_is_n_times_max_thoughts_plus_one():

@@ -97,12 +97,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- tasks
 TASK_COLUMNS = ("id", "board", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent",
-                "actions", "obs", "max_episode_steps")
-_MARKDOWN_HEADS = {"num_markers": "markers", "obs": "obs size"}
+                "actions", "obs", "longest_episode")
+_MARKDOWN_HEADS = {"num_markers": "markers", "obs": "obs size", "longest_episode": "longest episode"}
 
 
 def task_rows() -> list[dict[str, Any]]:
-    """One row per registered Gymnasium id: its settings, action and observation sizes, step limit."""
+    """One row per registered Gymnasium id: its settings, action and observation sizes, longest episode."""
     import gymnasium
 
     import tttthought_env  # noqa: F401
@@ -123,7 +123,7 @@ def task_rows() -> list[dict[str, Any]]:
                      "persist": config.persist,
                      "opponent": f"{opponent} (epsilon {epsilon:g})" if epsilon else str(opponent),
                      "actions": layout.action_size, "obs": layout.obs_size,
-                     "max_episode_steps": spec.max_episode_steps, "kwargs": dict(spec.kwargs)})
+                     "longest_episode": layout.max_episode_moves_and_thoughts, "kwargs": dict(spec.kwargs)})
     return rows
 
 

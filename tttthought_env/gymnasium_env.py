@@ -65,7 +65,7 @@ class ThoughtTicTacToeEnv(gym.Env):
     ## Episode End
     Terminates on a win, a draw (full board) or, with ``illegal_action="lose"``, an illegal action
     (a loss for the learner, ``info["illegal_action"] = True``). Every episode ends by itself within
-    ``N * (max_thoughts + 1)`` learner steps, the ``max_episode_steps`` of the registered ids.
+    ``N * (max_thoughts + 1)`` learner steps (``max_episode_steps_bound``); the ids register no step limit.
     The final ``info`` holds ``"outcome"`` (``"win"``, ``"draw"`` or ``"loss"``) and ``"thoughts"``.
 
     ## Arguments

@@ -34,7 +34,8 @@ def register_all() -> None:
                 entry_point="tttthought_env.gymnasium_env:ThoughtTicTacToeEnv",
                 vector_entry_point="tttthought_env.vector:ThoughtVectorEnv",
                 kwargs={**GYMNASIUM_DEFAULTS, **settings},
-                max_episode_steps=max_episode_steps(settings),
+                # No step limit: every episode ends by itself within max_episode_steps(settings), and a
+                # registered limit would silently truncate the longer episodes of overridden settings.
             )
     try:
         import pettingzoo

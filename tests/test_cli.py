@@ -71,7 +71,7 @@ def test_tasks_table(capsys):
     rows = json.loads(out)
     assert [r["id"] for r in rows] == list(TASKS)
     full = next(r for r in rows if r["id"] == "tttthought/Full-v0")
-    assert full["actions"] == 38 and full["max_episode_steps"] == 36
+    assert full["actions"] == 38 and full["longest_episode"] == 36
     code, out, _ = run_cli(capsys, "tasks", "--format", "markdown")
     assert out.startswith("| id |") and "`tttthought/Plain-v0`" in out
 

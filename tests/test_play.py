@@ -94,3 +94,18 @@ def test_a_session_plays_to_the_end_or_stops_at_the_end_of_input():
 def test_numbered_record_paths():
     assert _numbered("runs/game.jsonl", 2) == "runs/game-2.jsonl"
     assert _numbered("game", 0) == "game-0.jsonl"
+
+
+def test_the_board_shows_cell_numbers_and_help_stops_listing_thoughts_when_none_are_left():
+    import io
+
+    from tttthought_env.play import play
+
+    out = io.StringIO()
+    play(task="tttthought/Propose-v0", opponent="minimax", seed=0, input=io.StringIO("propose 4\nhelp\n4\nquit\n"),
+         output=out)
+    text = out.getvalue()
+    assert " 0 | 1 | 2" in text and " 3 | X | 5" in text  # empty cells by number, marks as marks
+    assert "A thought (propose) edits your private store, never the board" in text
+    help_text = text.split("you think propose 4")[1].split("you move 4")[0]
+    assert "no thoughts are left this turn: you must move" in help_text and "propose P" not in help_text

@@ -219,6 +219,7 @@ def _help(env: raw_env, player: int) -> str:
     else:
         if game.thoughts_left[player] <= 0:
             lines.append("  no thoughts are left this turn: you must move")
+            return "\n".join([*lines, "  help shows this, board shows the board, quit ends the game"])
         held = " ".join(f"{s}{a}" for s, a in game.store_entries(player) if s != "#") or "none"
         usage = {"propose": "  propose P  (or +P)  assert +P in your store, e.g. 'propose 4'",
                  "negate": "  negate P   (or -P)  assert -P, e.g. 'negate 0'",
@@ -312,7 +313,7 @@ class GameSession:
     def human_turn(self) -> bool:
         """Read and carry out one command of the human; False when they quit or the input ends."""
         if not self.shown:
-            self.say(render_ansi(self.game, names=self.names))
+            self.say(render_ansi(self.game, names=self.names, numbered=True))
             self.shown = True
         left = f", {self.game.thoughts_left[self.me]} thought(s) left" if self.game.config.thinking else ""
         print(f"your move{left}> ", end="", file=self.output, flush=True)
@@ -326,7 +327,7 @@ class GameSession:
         elif kind == "help":
             self.say(_help(self.env, self.me))
         elif kind == "board":
-            self.say(render_ansi(self.game, names=self.names))
+            self.say(render_ansi(self.game, names=self.names, numbered=True))
         elif kind == "error":
             self.say(value)
         return kind != "quit"
@@ -405,6 +406,9 @@ def _play_one(session: GameSession, index: int, task: str, seed: int | None, rec
         session.recorder = EpisodeRecorder(session.game, names=session.names, env_id=task, meta={"human": session.me})
         session.recorder.reset(seed=seed)
     session.say(f"\nGame {index + 1}: you are {'XO'[session.me]}" + (" and move first." if session.me == 0 else "."))
+    if session.game.config.thinking:
+        session.say(f"A thought ({', '.join(session.game.config.channels)}) edits your private store, never the "
+                    "board; a move ends your turn.")
     finished = session.run()
     if record and session.recorder is not None and len(session.recorder.lines) > 1:
         session.recorder.write(record)

@@ -26,15 +26,22 @@ MARKER = np.array([150, 90, 190], np.uint8)
 TO_MOVE = np.array([255, 200, 40], np.uint8)
 
 
-def board_string(board: np.ndarray, rows: int, cols: int) -> str:
-    separator = "\n" + "+".join(["---"] * cols) + "\n"
-    return separator.join(" " + " | ".join(SYMBOLS[int(board[r * cols + c])] for c in range(cols)) for r in range(rows))
+def board_string(board: np.ndarray, rows: int, cols: int, numbered: bool = False) -> str:
+    """The board as text; ``numbered`` shows each empty cell's number instead of ``.`` (for a human to type)."""
+    width = len(str(rows * cols - 1)) if numbered else 1
+
+    def cell(index: int) -> str:
+        mark = int(board[index])
+        return (str(index) if numbered and mark == 0 else SYMBOLS[mark]).rjust(width)
+
+    separator = "\n" + "+".join(["-" * (width + 2)] * cols) + "\n"
+    return separator.join(" " + " | ".join(cell(r * cols + c) for c in range(cols)) for r in range(rows))
 
 
-def render_ansi(game: Game, names: dict[int, str] | None = None) -> str:
-    """Board and both stores as text, e.g. ``X (agent) thoughts: +4 -0 #1``."""
+def render_ansi(game: Game, names: dict[int, str] | None = None, numbered: bool = False) -> str:
+    """Board and both stores as text, e.g. ``X (agent) thoughts: +4 -0 #1`` (``numbered``: see board_string)."""
     cfg = game.config
-    out = [board_string(game.board, cfg.rows, cfg.cols)]
+    out = [board_string(game.board, cfg.rows, cfg.cols, numbered)]
     for player in (0, 1):
         label = "XO"[player] + (f" ({names[player]})" if names and player in names else "")
         line = f"{label} thoughts: {game.store_string(player) or '(empty)'}"

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gymnasium
+
 from tttthought_env.cli import EXTRA_HINT, CommandError, text_table
 
 __all__ = ["MAIN_EVAL_GAMES", "MAIN_TIMESTEPS", "add_command", "plot_learning_curve", "record_agent_episode",
@@ -71,8 +73,12 @@ def plot_learning_curve(record: dict[str, Any], path: str | Path) -> Path:
 
     points = record["curve"]
     steps = [p["step"] for p in points]
+    # The curve's points come from fewer games than the final evaluation: say how many, so a last point of
+    # 0.99 beside a table's 0.946 reads as the noise of a small sample, not a contradiction.
+    games = record.get("config", {}).get("hyperparams", {}).get("curve_games", "?")
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(steps, [p["draw_or_better"] for p in points], marker="o", label="draw-or-better vs minimax")
+    ax.plot(steps, [p["draw_or_better"] for p in points], marker="o",
+            label=f"draw-or-better vs minimax ({games} games per point)")
     ax.plot(steps, [p["win"] for p in points], marker=".", linestyle="--", label="win vs minimax")
     ax2 = ax.twinx()
     ax2.plot(steps, [p["thoughts_per_move"] for p in points], color="tab:green", alpha=0.6, linestyle=":",
@@ -166,7 +172,13 @@ def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTE
     say(f"\ntrained in {record['train_seconds']:.0f} s, evaluated in {record['final_eval_seconds']:.0f} s "
         f"({record['total_timesteps']:,} steps)\n")
     say(results_table(record))
-    say("\nthought utility = score with thoughts - score with thoughts masked, same games (docs/benchmark.md)")
+    registered = gymnasium.spec(run_config["task"]).kwargs
+    epsilon = run_config["env"].get("opponent_epsilon", registered.get("opponent_epsilon", 0.0))
+    say(f"\ntrained against the registered opponent: {registered.get('opponent', 'random')} with {epsilon:.0%} of "
+        "its moves uniformly random; evaluated against the opponents in the table")
+    say("correct thoughts = thoughts the exact solver agrees with: propose p where p is an optimal move now, "
+        "negate p where it is not")
+    say("thought utility = score with thoughts - score with thoughts masked, same games (docs/benchmark.md)")
     paths = {"record": record_path, "model": model_path, **_write_outputs(record, out, seed)}
     say(f"\ndone in {time.perf_counter() - began:.0f} s. Files:")
     width = max(len(k) for k in paths)

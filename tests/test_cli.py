@@ -143,12 +143,16 @@ def test_play_as_o_end_of_input_and_record(tmp_path):
 
 
 def test_play_settings_errors():
+    import re
+
     with pytest.raises(PlayError, match="unknown task"):
         play_lines(task="Nope-v0")
     with pytest.raises(PlayError, match="opponent must be one of"):
         play_lines(opponent="grandmaster")
-    with pytest.raises(PlayError, match="no saved agent"):
-        play_lines(opponent="missing-agent.zip")
+    # A path that holds no checkpoint: the choices, with the checkpoint format (weights only, never a pickle).
+    for missing in ("missing-agent.zip", "missing-agent.safetensors", "missing-agent"):
+        with pytest.raises(PlayError, match=re.escape(f"or the path of a saved agent (.safetensors), got {missing!r}")):
+            play_lines(opponent=missing)
 
 
 def test_play_cli_reads_stdin(capsys, monkeypatch):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import tttthought_env
 from tttthought_env import ThoughtTicTacToeEnv
 from tttthought_env.registration import TASKS
+from tttthought_env.transition import INFO_KEYS, OUTCOMES, RUNNING, STEP_KINDS
 
 # The one warning check_env gives for every wrapped env, whatever the env does.
 WRAPPED_WARNING = ".*is different from the unwrapped version.*"
@@ -166,8 +167,9 @@ def test_win_gives_plus_one(lowest_empty_opponent):
     assert [s[1] for s in steps] == [0.0, 0.0, 1.0]
     assert [s[2] for s in steps] == [False, False, True]
     info = steps[-1][4]
-    assert info["outcome"] == "win" and info["thoughts"] == 0
-    assert info["reward_game"] == 1.0 and info["step_kind"] == "move"
+    assert OUTCOMES[info["outcome"]] == "win" and info["thoughts"] == 0
+    assert info["reward_game"] == 1.0 and STEP_KINDS[info["step_kind"]] == "move"
+    assert info["illegal_action"] is False
     assert not info["action_mask"].any() and not env.action_masks().any()
     assert env.unwrapped.game.board.tolist() == [2, 1, 2, 0, 1, 0, 0, 1, 0]
 
@@ -178,8 +180,9 @@ def test_loss_on_the_opponents_move_gives_minus_one(lowest_empty_opponent):
     steps = play(env, [8, 7, 5])  # opponent takes 0, 1, 2
     assert [s[1] for s in steps] == [0.0, 0.0, -1.0]
     assert steps[-1][2] and not steps[-1][3]
-    assert steps[-1][4]["outcome"] == "loss" and steps[-1][4]["reward_game"] == -1.0
-    assert "illegal_action" not in steps[-1][4]
+    assert OUTCOMES[steps[-1][4]["outcome"]] == "loss" and steps[-1][4]["reward_game"] == -1.0
+    assert steps[-1][4]["illegal_action"] is False
+    assert all(s[4]["outcome"] == RUNNING for s in steps[:-1])
 
 
 @pytest.mark.parametrize("draw_reward", [0.0, 0.5, -0.25])
@@ -188,7 +191,7 @@ def test_draw(lowest_empty_opponent, draw_reward):
     env.reset(seed=0)
     steps = play(env, [1, 3, 4, 6, 8])
     assert [s[1] for s in steps] == [0.0] * 4 + [draw_reward]
-    assert steps[-1][2] and steps[-1][4]["outcome"] == "draw"
+    assert steps[-1][2] and OUTCOMES[steps[-1][4]["outcome"]] == "draw"
 
 
 def test_agent_as_o_faces_the_opening_move(lowest_empty_opponent):
@@ -198,7 +201,7 @@ def test_agent_as_o_faces_the_opening_move(lowest_empty_opponent):
     assert obs[:9].sum() == 0 and obs[9] == 1.0  # from O's side: the X is the opponent's mark
     assert info["action_mask"][:9].tolist() == [False] + [True] * 8
     steps = play(env, [8, 7, 5])  # X takes 1 and 2 and wins on the opponent's move
-    assert steps[-1][1] == -1.0 and steps[-1][4]["outcome"] == "loss"
+    assert steps[-1][1] == -1.0 and OUTCOMES[steps[-1][4]["outcome"]] == "loss"
 
 
 def test_agent_player_random_is_drawn_with_np_random(lowest_empty_opponent):
@@ -218,21 +221,21 @@ def test_agent_player_random_is_drawn_with_np_random(lowest_empty_opponent):
 def test_thought_cost_and_info_per_step(lowest_empty_opponent):
     env = make(lowest_empty_opponent, thought_cost=0.25)
     env.reset(seed=0)
-    keys = {"reward_game", "reward_shaping", "reward_cost", "step_kind", "action_mask"}
     _, r, term, _, info = env.step(enc(env, "propose", 4))
     assert (r, term) == (-0.25, False)
-    assert keys <= set(info) and info["step_kind"] == "thought" and info["reward_cost"] == -0.25
+    assert tuple(info) == INFO_KEYS and STEP_KINDS[info["step_kind"]] == "thought" and info["reward_cost"] == -0.25
     assert info["reward_game"] == 0.0 and info["reward_shaping"] == 0.0
-    assert "outcome" not in info
+    assert info["outcome"] == RUNNING and info["thoughts"] == 1 and info["illegal_action"] is False
     _, r, _, _, info = env.step(enc(env, "marker", 1))
-    assert r == -0.25
+    assert r == -0.25 and info["thoughts"] == 2
     _, r, _, _, info = env.step(4)
-    assert r == 0.0 and info["step_kind"] == "move" and info["reward_cost"] == 0.0
+    assert r == 0.0 and STEP_KINDS[info["step_kind"]] == "move" and info["reward_cost"] == 0.0
+    assert info["thoughts"] == 2 and info["outcome"] == RUNNING
     _, r, _, _, info = env.step(enc(env, "negate", 0))
-    assert r == -0.25
+    assert r == -0.25 and info["thoughts"] == 3
     _, r, _, _, info = env.step(1)
     _, r, term, _, info = env.step(7)
-    assert term and r == 1.0 and info["thoughts"] == 3 and info["outcome"] == "win"
+    assert term and r == 1.0 and info["thoughts"] == 3 and OUTCOMES[info["outcome"]] == "win"
     # A fresh episode counts again from zero.
     env.reset()
     _, _, _, _, info = play(env, [4, 1, 7])[-1]
@@ -279,7 +282,8 @@ def test_illegal_action_loses_by_default(lowest_empty_opponent, setup, action, k
     assert not env.action_masks()[a]
     _, reward, terminated, truncated, info = env.step(a)
     assert reward == -1.0 and terminated and not truncated
-    assert info["illegal_action"] is True and info["outcome"] == "loss" and info["step_kind"] == kind
+    assert info["illegal_action"] is True and OUTCOMES[info["outcome"]] == "loss"
+    assert STEP_KINDS[info["step_kind"]] == kind
     assert info["reward_game"] == -1.0 and info["reward_cost"] == 0.0
     assert not info["action_mask"].any()
     with pytest.raises(RuntimeError, match="reset"):
@@ -307,7 +311,7 @@ def test_illegal_action_raise_names_action_decoding_and_reason(lowest_empty_oppo
     np.testing.assert_array_equal(env.unwrapped.game.observation(0), obs_before)
     np.testing.assert_array_equal(env.action_masks(), mask_before)
     _, _, terminated, _, info = env.step(8)
-    assert not terminated and info["step_kind"] == "move"
+    assert not terminated and STEP_KINDS[info["step_kind"]] == "move" and info["illegal_action"] is False
 
 
 BAD_ACTIONS = [(-1, ValueError), (38, ValueError), (1.0, TypeError), (4.5, TypeError), (True, TypeError),
@@ -429,10 +433,10 @@ def test_named_opponents_only_move_to_empty_cells(opponent):
             empties_before = int((env.unwrapped.game.board == 0).sum())
             legal = np.flatnonzero(env.action_masks()[:9])
             _, _, terminated, _, info = env.step(int(rng.choice(legal)))
-            assert "illegal_action" not in info
+            assert info["illegal_action"] is False
             used = empties_before - int((env.unwrapped.game.board == 0).sum())
             assert used in (1, 2)
-        assert info["outcome"] in ("win", "draw", "loss")
+        assert OUTCOMES[info["outcome"]] in ("win", "draw", "loss")
 
 
 def test_minimax_opponent_never_loses():
@@ -444,7 +448,7 @@ def test_minimax_opponent_never_loses():
         while not terminated:
             legal = np.flatnonzero(env.action_masks())
             _, _, terminated, _, info = env.step(int(rng.choice(legal)))
-        assert info["outcome"] in ("draw", "loss")
+        assert OUTCOMES[info["outcome"]] in ("draw", "loss")
 
 
 def test_heuristic_opponent_blocks():
@@ -493,9 +497,10 @@ def test_random_legal_play_always_ends_and_masks_are_the_legal_set(cfg, seed, th
         assert len(env.unwrapped.game.stores[env.agent]) <= env.config.memory_size
         if terminated:
             assert not info["action_mask"].any()
-            assert info["outcome"] in ("win", "draw", "loss")
+            assert OUTCOMES[info["outcome"]] in ("win", "draw", "loss")
             assert reward == info["reward_game"] + info["reward_shaping"] + info["reward_cost"]
             break
+        assert info["outcome"] == RUNNING
     else:
         pytest.fail(f"episode longer than N * (max_thoughts + 1) = {bound} steps")
 
@@ -515,13 +520,15 @@ def test_registered_ids_never_truncate_a_maximal_thinker(env_id):
             a = int(thoughts[0]) + n if thoughts.size else int(np.flatnonzero(mask[:n])[-1])
             _, _, terminated, truncated, info = env.step(a)
             steps += 1
-        assert terminated and not truncated and steps <= env.spec.max_episode_steps
+        assert terminated and not truncated and steps <= env.unwrapped.max_episode_steps_bound
+        # No registered step limit, or one no episode reaches: never a silent truncation.
+        assert env.spec.max_episode_steps is None or steps <= env.spec.max_episode_steps
 
 
 def test_overriding_the_budget_with_the_documented_bound_never_truncates(lowest_empty_opponent):
     """docs/spec.md: overrides that lengthen episodes pass the new bound, which the env reports.
 
-    Here max_thoughts=8 allows 9 * 9 = 81 steps while Full-v0 registers 36; the drawn game below takes 45.
+    Here max_thoughts=8 allows 9 * 9 = 81 steps (Full-v0's own bound is 36); the drawn game below takes 45.
     """
     probe = gymnasium.make("tttthought/Full-v0", max_thoughts=8)
     bound = probe.unwrapped.max_episode_steps_bound
@@ -536,7 +543,7 @@ def test_overriding_the_budget_with_the_documented_bound_never_truncates(lowest_
         if terminated or truncated:
             break
     assert steps == 45 and not truncated
-    assert terminated and info["outcome"] == "draw"
+    assert terminated and OUTCOMES[info["outcome"]] == "draw"
 
 
 def test_make_with_a_large_enough_max_episode_steps_works():
@@ -557,7 +564,8 @@ def rollout(env, seed, n_steps=60, action_seed=0):
         legal = np.flatnonzero(env.unwrapped.action_masks())
         obs, reward, terminated, truncated, info = env.step(int(rng.choice(legal)))
         trace.append((np.asarray(obs).tobytes(), reward, terminated, truncated, info["action_mask"].tobytes(),
-                      info["step_kind"], info.get("outcome"), info["reward_shaping"]))
+                      info["step_kind"], info["outcome"], info["thoughts"],
+                      info["illegal_action"], info["reward_shaping"]))
         if terminated or truncated:
             obs, info = env.reset()
             trace.append(np.asarray(obs).tobytes())
@@ -692,7 +700,7 @@ def test_maskable_ppo_trains_on_full_v0():
             actions, _ = model.predict(obs, action_masks=masks)
             assert masks[np.arange(2), actions].all(), "a masked policy picked an illegal action"
             obs, _, _, infos = venv.step(actions)
-            assert not any(info.get("illegal_action") for info in infos)
+            assert not any(info["illegal_action"] for info in infos)
             masks = get_action_masks(venv)
     finally:
         torch.set_num_threads(threads)

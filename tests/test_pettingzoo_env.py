@@ -20,6 +20,7 @@ with warnings.catch_warnings():  # importing pettingzoo.test imports PettingZoo'
 
 from tttthought_env import ThoughtTicTacToeEnv
 from tttthought_env.pettingzoo import AGENTS, env, raw_env
+from tttthought_env.transition import INFO_KEYS, NO_STEP, OUTCOMES, RUNNING, STEP_KINDS
 
 P0, P1 = "player_0", "player_1"
 
@@ -182,7 +183,7 @@ def test_draw_rewards_both(draw_reward):
     e.reset(seed=0)
     for cell in (1, 0, 3, 2, 4, 5, 6, 7, 8):
         act(e, cell)
-    assert e.infos[P0]["outcome"] == e.infos[P1]["outcome"] == "draw"
+    assert OUTCOMES[e.infos[P0]["outcome"]] == OUTCOMES[e.infos[P1]["outcome"]] == "draw"
     assert finish(e) == {P0: draw_reward, P1: draw_reward}
 
 
@@ -191,14 +192,20 @@ def test_thought_cost_goes_to_the_thinker_and_infos_split_rewards():
     e.reset(seed=0)
     act(e, ("propose", 4))
     assert e.rewards == {P0: -0.125, P1: 0.0}
-    assert e.infos[P0]["reward_cost"] == -0.125 and e.infos[P0]["step_kind"] == "thought"
-    assert e.infos[P1]["reward_cost"] == 0.0
+    assert e.infos[P0]["reward_cost"] == -0.125 and STEP_KINDS[e.infos[P0]["step_kind"]] == "thought"
+    assert e.infos[P1]["reward_cost"] == 0.0 and e.infos[P1]["step_kind"] == NO_STEP  # player_1 did not act
+    assert tuple(e.infos[P0]) == tuple(e.infos[P1]) == INFO_KEYS
+    assert e.infos[P0]["outcome"] == e.infos[P1]["outcome"] == RUNNING
+    assert e.infos[P0]["thoughts"] == 1 and e.infos[P1]["thoughts"] == 0
+    assert e.infos[P0]["action_mask"].any() and not e.infos[P1]["action_mask"].any()
     act(e, ("marker", 0), 4)
-    assert e.rewards == {P0: 0.0, P1: 0.0} and e.infos[P0]["step_kind"] == "move"
+    assert e.rewards == {P0: 0.0, P1: 0.0} and STEP_KINDS[e.infos[P0]["step_kind"]] == "move"
+    assert e.infos[P0]["thoughts"] == 2 and e.infos[P1]["step_kind"] == NO_STEP
+    assert not e.infos[P0]["action_mask"].any() and e.infos[P1]["action_mask"].any()  # player_1 is to act
     act(e, ("negate", 1))
     assert e.last()[1] == -0.125  # player_1's cumulative reward since it last acted
     act(e, 0, 1, 2, 7)  # X wins 1-4-7
-    assert e.infos[P0]["outcome"] == "win" and e.infos[P1]["outcome"] == "loss"
+    assert OUTCOMES[e.infos[P0]["outcome"]] == "win" and OUTCOMES[e.infos[P1]["outcome"]] == "loss"
     assert e.infos[P0]["thoughts"] == 2 and e.infos[P1]["thoughts"] == 1
     assert e.infos[P0]["reward_game"] == 1.0 and e.infos[P1]["reward_game"] == -1.0
     assert finish(e) == {P0: 1.0, P1: -1.0}
@@ -234,8 +241,9 @@ def test_illegal_action_loses_for_the_actor_and_wins_for_the_other(setup, bad):
     assert not e.action_masks()[a]
     e.step(a)
     assert e.terminations == {P0: True, P1: True}
-    assert e.infos[actor]["illegal_action"] is True and "illegal_action" not in e.infos[other]
-    assert e.infos[actor]["outcome"] == "loss" and e.infos[other]["outcome"] == "win"
+    assert e.infos[actor]["illegal_action"] is True and e.infos[other]["illegal_action"] is False
+    assert OUTCOMES[e.infos[actor]["outcome"]] == "loss" and OUTCOMES[e.infos[other]["outcome"]] == "win"
+    assert e.infos[other]["step_kind"] == NO_STEP
     assert finish(e) == {actor: -1.0, other: 1.0}
 
 
@@ -449,7 +457,7 @@ def test_gymnasium_and_pettingzoo_agree_on_the_same_actions(cfg, shaping, agent_
             assert all(pz.terminations.values())
             assert pz.infos[name]["outcome"] == info["outcome"]
             assert pz.infos[name]["thoughts"] == info["thoughts"]
-            assert pz.infos[name].get("illegal_action") == info.get("illegal_action")
+            assert pz.infos[name]["illegal_action"] == info["illegal_action"]
             assert not pz.observe(name)["action_mask"].any()
             break
     else:

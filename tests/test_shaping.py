@@ -192,7 +192,7 @@ def test_potential_pays_back_on_an_illegal_loss(lowest_empty_opponent):
     total = step(env, "propose", 4)[2]["reward_shaping"] + step(env, "propose", 5)[2]["reward_shaping"]
     assert total == pytest.approx(0.2 / 9)
     reward, terminated, info = step(env, "propose", 4)  # duplicate: illegal, a loss
-    assert terminated and info["illegal_action"]
+    assert terminated and info["illegal_action"] is True
     assert info["reward_shaping"] == pytest.approx(-0.2 / 9)
     assert reward == pytest.approx(-1.0 - 0.2 / 9)
 
@@ -430,7 +430,9 @@ def test_shaping_never_changes_the_game_gymnasium(cfg, shaping_i, seed, agent_pl
             o2, r2, t2, _, i2 = plain.step(a)
             assert o1.tobytes() == o2.tobytes() and t1 == t2
             assert i1["reward_game"] == i2["reward_game"] and i1["reward_cost"] == i2["reward_cost"]
-            assert i1.get("outcome") == i2.get("outcome") and i2["reward_shaping"] == 0.0
+            assert i1["outcome"] == i2["outcome"] and i2["reward_shaping"] == 0.0
+            assert (i1["step_kind"], i1["thoughts"], i1["illegal_action"]) == (
+                i2["step_kind"], i2["thoughts"], i2["illegal_action"])
             assert r2 == i2["reward_game"] + i2["reward_cost"]
             assert r1 == pytest.approx(i1["reward_game"] + i1["reward_cost"] + i1["reward_shaping"], abs=1e-15)
             if t1:
@@ -456,6 +458,8 @@ def test_shaping_never_changes_the_game_pettingzoo(cfg, shaping_i, seed):
         plain.step(a)
         for name in AGENTS:
             assert shaped.infos[name]["reward_game"] == plain.infos[name]["reward_game"]
+            for key in ("step_kind", "outcome", "thoughts", "illegal_action"):
+                assert shaped.infos[name][key] == plain.infos[name][key], key
             assert plain.infos[name]["reward_shaping"] == 0.0
             assert shaped.rewards[name] == pytest.approx(
                 plain.rewards[name] + shaped.infos[name]["reward_shaping"], abs=1e-15)

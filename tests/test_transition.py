@@ -13,8 +13,13 @@ from tttthought_env.core import Game
 from tttthought_env.layout import layout_for
 from tttthought_env.shaping import Shaping
 from tttthought_env.transition import (
+    INFO_KEYS,
+    MOVE,
+    NO_STEP,
     OUTCOMES,
+    RUNNING,
     STEP_KINDS,
+    THOUGHT,
     WINNER_DRAW,
     WINNER_NONE,
     WINNER_O,
@@ -22,7 +27,9 @@ from tttthought_env.transition import (
     Transition,
     end_rewards,
     game_reward,
+    info_of,
     outcome_code,
+    outcome_name,
     play_action,
     play_move,
 )
@@ -47,6 +54,32 @@ def state(game: Game) -> tuple:
 def test_codes_and_names():
     assert (WINNER_NONE, WINNER_X, WINNER_O, WINNER_DRAW) == (-1, 0, 1, 2)
     assert OUTCOMES == ("win", "draw", "loss") and STEP_KINDS == ("move", "thought")
+    assert (STEP_KINDS[MOVE], STEP_KINDS[THOUGHT]) == ("move", "thought")
+    assert NO_STEP == RUNNING == -1
+    assert INFO_KEYS == ("action_mask", "reward_game", "reward_shaping", "reward_cost", "step_kind", "outcome",
+                         "thoughts", "illegal_action")
+
+
+def test_info_of_defaults_are_a_reset_info():
+    mask = np.ones(4, bool)
+    info = info_of(mask)
+    assert tuple(info) == INFO_KEYS and info["action_mask"] is mask
+    assert info == {"action_mask": mask, "reward_game": 0.0, "reward_shaping": 0.0, "reward_cost": 0.0,
+                    "step_kind": NO_STEP, "outcome": RUNNING, "thoughts": 0, "illegal_action": False}
+    assert [type(info[k]) for k in INFO_KEYS[1:]] == [float, float, float, int, int, int, bool]
+
+
+def test_info_of_keeps_every_value_numeric():
+    info = info_of(np.zeros(3, bool), 1.0, 0.5, -0.25, THOUGHT, 0, 2, True)
+    assert tuple(info) == INFO_KEYS
+    assert (info["reward_game"], info["reward_shaping"], info["reward_cost"]) == (1.0, 0.5, -0.25)
+    assert (info["step_kind"], info["outcome"], info["thoughts"], info["illegal_action"]) == (THOUGHT, 0, 2, True)
+    assert not any(isinstance(v, str) or v is None for v in info.values())
+
+
+def test_outcome_name():
+    assert outcome_name(RUNNING) is None
+    assert [outcome_name(code) for code in range(3)] == ["win", "draw", "loss"]
 
 
 @pytest.mark.parametrize("winner, player, outcome", [(WINNER_X, 0, "win"), (WINNER_X, 1, "loss"), (WINNER_O, 1, "win"),

@@ -90,9 +90,6 @@ def _row(be, obs, i):
 
 
 def _compare_info(got: dict, want: dict, where: str) -> None:
-    want = (want)
-    if "thoughts" not in want:
-        got = {key: value for key, value in got.items() if key != "thoughts"}
     assert set(got) == set(want), f"{where}: info keys {sorted(got)} != {sorted(want)}"
     for key, value in want.items():
         if isinstance(value, np.ndarray):

@@ -478,6 +478,9 @@ def format_table(rows: list[dict]) -> str:
             met = "-" if row["met"] is None else ("yes" if row["met"] else "NO")
             target = "-" if row.get("target") is None else f">= {row['target']:g}x"
             lines.append(f"| {row['group']} | {row['name']} | {row['baseline']} | {ratio} | {cpu} | {target} | {met} |")
+    if any(row["kind"] == "candidate" and row["steps_per_s"] is None for row in rows):
+        lines += ["", "Some peers are not installed, so there is nothing to compare against for them: install them "
+                  "with `pip install -c constraints.txt -e \".[bench]\"` and run again."]
     return "\n".join(lines)
 
 

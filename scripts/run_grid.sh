@@ -10,9 +10,19 @@
 # so ~1.5-2 hours on 2 cores, ~15 minutes on 16. Resumable: rerun the same command after an interruption
 # and finished runs (their records under results/records/) are skipped. Results do not depend on the
 # number of processes: each run is seeded and single-threaded.
+#
+# A fresh clone already holds every committed record, so this command finds nothing to do. To reproduce
+# the numbers yourself, run the grid into another folder and compare its report with docs/results.md:
+#
+#   RESULTS=my-results scripts/run_grid.sh --jobs 2    # writes my-results/ and my-results/results.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
+RESULTS="${RESULTS:-results}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-"$PYTHON" -m baselines grid --results results "$@"
-"$PYTHON" -m baselines report --results results --out docs/results.md --img docs/img
+"$PYTHON" -m baselines grid --results "$RESULTS" "$@"
+if [ "$RESULTS" = results ]; then
+    "$PYTHON" -m baselines report --results results --out docs/results.md --img docs/img
+else
+    "$PYTHON" -m baselines report --results "$RESULTS" --out "$RESULTS/results.md" --img "$RESULTS/img"
+fi

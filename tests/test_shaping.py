@@ -3,6 +3,7 @@ telescoping property under random play in both envs, and that shaping never chan
 
 from __future__ import annotations
 
+import gymnasium
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -465,3 +466,21 @@ def test_shaping_never_changes_the_game_pettingzoo(cfg, shaping_i, seed):
                 plain.rewards[name] + shaped.infos[name]["reward_shaping"], abs=1e-15)
     assert plain.game.done and shaped.terminations == plain.terminations
     assert {n: shaped.infos[n]["outcome"] for n in AGENTS} == {n: plain.infos[n]["outcome"] for n in AGENTS}
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (float("nan"), ValueError, "must return a finite number, got nan"),
+    (float("inf"), ValueError, "must return a finite number, got inf"),
+    ("0.1", TypeError, "must return a real number, got '0.1' of type str"),
+    (True, TypeError, "must return a real number, got True of type bool"),
+    (None, TypeError, "must return a real number, got None"),
+])
+def test_a_bad_shaping_callable_is_a_named_error(value, error, message):
+    def my_shaping(before, thought, after):
+        return value
+
+    env = gymnasium.make("tttthought/Full-v0", shaping=my_shaping)
+    _, info = env.reset(seed=0)
+    thought = env.unwrapped.encode_action("propose", 4)
+    with pytest.raises(error, match=f"shaping callable 'my_shaping' {message}"):
+        env.step(thought)

@@ -180,14 +180,14 @@ class raw_env(AECEnv):
 
     def _info_mask(self, player: int) -> np.ndarray:
         # int8, as in the dict observation: Gymnasium's Discrete.sample(mask=...) refuses a bool mask.
-        return self.game.legal_mask(player).astype(np.int8)
+        return self.game.legal_mask(player).view(np.int8)  # a fresh array already: a view, no copy
 
     def observe(self, agent: str) -> Any:
         player = AGENTS.index(agent)
         obs = self.game.observation(player)
         if self.options.obs_mode == "flat":
             return obs
-        return {"observation": obs, "action_mask": self.game.legal_mask(player).astype(np.int8)}
+        return {"observation": obs, "action_mask": self._info_mask(player)}
 
     # ---------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:

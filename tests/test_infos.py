@@ -245,7 +245,7 @@ def test_pettingzoo_env_infos(factory, cfg):
 
 # ------------------------------------------------------------------------------------------------ vector env
 def check_vector_infos(infos: dict, num_envs: int, dtypes: dict, where: str) -> None:
-    extra = {"final_obs", "_final_obs"} & set(infos)
+    extra = {"final_obs", "_final_obs", "final_info", "_final_info"} & set(infos)
     assert set(infos) - extra == set(INFO_KEYS) | {"_" + key for key in INFO_KEYS}, f"{where}: {sorted(infos)}"
     for key in INFO_KEYS:
         value = np.asarray(infos[key])

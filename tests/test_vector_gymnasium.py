@@ -167,7 +167,7 @@ def test_every_info_has_the_same_numeric_keys(mode: str, backend: str) -> None:
     vec = _vec(backend, num_envs=8, autoreset_mode=mode, thought_cost=0.01)
     _, infos = vec.reset(seed=0)
     rng = np.random.default_rng(0)
-    extra = {"final_obs", "_final_obs"} if mode == "same_step" else set()
+    extra = {"final_obs", "_final_obs", "final_info", "_final_info"} if mode == "same_step" else set()
     keys = set(INFO_KEYS) | {"_" + key for key in INFO_KEYS}
     thoughts = np.zeros(8, np.int64)
     pending = np.zeros(8, bool)

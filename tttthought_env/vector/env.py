@@ -341,6 +341,12 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         else:
             obs, mask, values = self._next_step(st, new, values, pending)
         infos = with_masks(be, {"action_mask": mask, **{key: values[key] for key in RESET_VALUES}}, self.num_envs)
+        if extra:
+            # Gymnasium's same-step convention: the finished step's infos (its terminal, all-False mask
+            # included) under "final_info" where a game ended; the main infos hold the same values, with the
+            # new episode's mask.
+            terminal = {**infos, "action_mask": be.zeros(tuple(mask.shape), be.bool)}
+            extra.update(final_info=terminal, _final_info=values["terminated"])
         infos.update(extra)
         truncations = be.zeros((self.num_envs,), be.bool)
         return self._format_obs(obs, mask), values["reward"], values["terminated"], truncations, infos
@@ -424,7 +430,9 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         mask = self.observer.mask(new)
         if be.is_numpy:  # index only the rows that ended: most steps end few games
             ended = np.flatnonzero(terminated)
-            final_obs = np.empty_like(obs)
+            # Zeros, not np.empty: a reader of every row (TorchRL) must find values in the space; np.zeros
+            # is lazily allocated, so it costs no more.
+            final_obs = np.zeros_like(obs)
             if ended.size:
                 final_obs[ended] = obs[ended]
                 new, variant = self._reset_rows(new, terminated)

@@ -18,7 +18,7 @@ from stable_baselines3.common.monitor import Monitor
 import tttthought_env  # noqa: F401  (registers the ids)
 
 
-def main(total_timesteps: int = 20_000, eval_episodes: int = 100, seed: int = 0, verbose: bool = True) -> dict:
+def main(total_timesteps: int = 30_000, eval_episodes: int = 100, seed: int = 0, verbose: bool = True) -> dict:
     env = gym.make("tttthought/Full-v0", shaping="potential")
     model = MaskablePPO("MlpPolicy", env, n_steps=512, batch_size=256, learning_rate=1e-3, seed=seed, verbose=0)
     model.learn(total_timesteps, progress_bar=verbose)  # SB3's progress bar (tqdm + rich)
@@ -32,7 +32,7 @@ def main(total_timesteps: int = 20_000, eval_episodes: int = 100, seed: int = 0,
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="MaskablePPO in ten lines")
-    parser.add_argument("--timesteps", type=int, default=20_000)
+    parser.add_argument("--timesteps", type=int, default=30_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     main(args.timesteps, seed=args.seed)

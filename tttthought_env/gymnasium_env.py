@@ -66,7 +66,9 @@ class ThoughtTicTacToeEnv(gym.Env):
     Terminates on a win, a draw (full board) or, with ``illegal_action="lose"``, an illegal action
     (a loss for the learner, ``info["illegal_action"] = True``). Every episode ends by itself within
     ``N * (max_thoughts + 1)`` learner steps (``max_episode_steps_bound``); the ids register no step limit.
-    The final ``info`` holds ``"outcome"`` (``"win"``, ``"draw"`` or ``"loss"``) and ``"thoughts"``.
+    Every ``info`` (reset and step) has the keys of ``tttthought_env.INFO_KEYS`` with numeric values:
+    ``"outcome"`` is ``-1`` while the game runs, then an index into ``OUTCOMES`` (win, draw, loss);
+    ``"step_kind"`` an index into ``STEP_KINDS`` (``-1`` at reset); ``"thoughts"`` the count so far.
 
     ## Arguments
     ``rows=3, cols=3, k=3`` board and line length; ``channels`` (subset of
@@ -79,7 +81,8 @@ class ThoughtTicTacToeEnv(gym.Env):
     or ``"dict"``; ``render_mode=None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
 
     ## Version History
-    * v0: initial release (spec v0, docs/spec.md).
+    * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
+      numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
     """
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}

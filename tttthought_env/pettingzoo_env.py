@@ -81,8 +81,9 @@ class raw_env(AECEnv):
     ## Episode End
     Both players terminate on a win, a draw or an illegal action under ``illegal_action="lose"``
     (a loss for the actor, a win for the other, ``infos[actor]["illegal_action"] = True``).
-    The final infos hold ``"outcome"`` and ``"thoughts"`` per player. No truncation is needed:
-    thoughts are bounded per turn.
+    Every agent's info, at reset and at every step, has the keys of ``tttthought_env.INFO_KEYS`` with
+    numeric values (its int8 ``action_mask``; ``"step_kind"`` ``-1`` for the agent that did not act;
+    ``"outcome"`` ``-1`` while the game runs). No truncation is needed: thoughts are bounded per turn.
 
     ## Arguments
     ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, illegal_action,
@@ -90,7 +91,8 @@ class raw_env(AECEnv):
     in the Gymnasium env (no opponent: both players are agents).
 
     ## Version History
-    * v0: initial release (spec v0, docs/spec.md).
+    * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
+      numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,

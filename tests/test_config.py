@@ -50,7 +50,7 @@ def test_config_is_frozen_hashable_and_round_trips():
     assert hash(cfg) == hash(Config(**cfg.as_dict()))
     assert Config(**cfg.as_dict()) == cfg
     assert tuple(cfg.as_dict()) == CONFIG_KEYS == ("rows", "cols", "k", "channels", "max_thoughts", "memory_size",
-                                                   "num_markers", "persist")
+                                                   "num_markers", "persist", "min_thoughts")
     # from_settings keeps the rule keys of an env's settings and ignores the others.
     assert Config.from_settings({**cfg.as_dict(), "opponent": "minimax", "thought_cost": 0.1}) == cfg
     assert Config.from_settings({"channels": ()}) == Config(channels=())
@@ -98,6 +98,9 @@ BAD_CONFIGS = [
     (dict(num_markers=1.5), TypeError, r"num_markers"),
     (dict(persist="round"), ValueError, r"persist.*'game'.*'turn'.*'round'"),
     (dict(persist=None), ValueError, r"persist"),
+    (dict(min_thoughts=4), ValueError, r"min_thoughts must be an int in \[0, 3\], got 4"),  # at most max_thoughts
+    (dict(min_thoughts=-1), ValueError, r"min_thoughts must be an int in \[0, 3\], got -1"),
+    (dict(min_thoughts=True), TypeError, r"min_thoughts must be an int in \[0, 3\], got True of type bool"),
 ]
 
 

@@ -45,9 +45,10 @@ def ref_lines(rows: int, cols: int, k: int) -> set[frozenset[int]]:
 class Ref:
     """The spec's rules, written plainly: ``stores[p]`` is a list of ``("+", p)``, ``("-", p)``, ``("#", m)``."""
 
-    def __init__(self, rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist):
+    def __init__(self, rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts=0):
         self.n = n = rows * cols
         self.max_thoughts, self.persist, self.num_markers = max_thoughts, persist, num_markers
+        self.min_thoughts = min_thoughts
         self.memory = n if memory_size is None else memory_size
         self.markers = num_markers if "marker" in channels else 0
         self.actions = [("move", c) for c in range(n)] + [
@@ -63,7 +64,13 @@ class Ref:
         if self.winner is not None:
             return "the game is over"
         if channel == "move":
-            return None if self.board[x] == 0 else f"cell {x} is occupied"
+            if self.board[x] != 0:
+                return f"cell {x} is occupied"
+            taken = self.max_thoughts - self.left[self.to_move]
+            could_think = any(self.reason(b) is None for b, (ch, _) in enumerate(self.actions) if ch != "move")
+            if taken < self.min_thoughts and could_think:  # a move only after min_thoughts, or with no thought
+                return f"think at least {self.min_thoughts} thought(s) before moving ({taken} so far)"
+            return None
         if self.left[self.to_move] == 0:
             return "no thoughts are left this turn"
         if channel == "propose" and ("+", x) in store:
@@ -150,10 +157,11 @@ def configs(draw, max_cells: int = 64) -> dict:
         cols=cols,
         k=draw(st.integers(1, max(rows, cols))),
         channels=tuple(draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=4))),
-        max_thoughts=draw(st.integers(0, 4)),
+        max_thoughts=(max_thoughts := draw(st.integers(0, 4))),
         memory_size=draw(st.one_of(st.none(), st.integers(1, n))),
         num_markers=draw(st.integers(1, 3)),
         persist=draw(st.sampled_from(("game", "turn"))),
+        min_thoughts=draw(st.one_of(st.just(0), st.integers(0, max_thoughts))),
     )
 
 
@@ -168,10 +176,12 @@ def random_legal_game(cfg, rnd, think_bias, on_step=None):
             return game, ref
         assert steps < bound, "a game outlived N * (max_thoughts + 1) actions"
         legal = [a for a in range(len(ref.actions)) if ref.reason(a) is None]
-        assert any(a < ref.n for a in legal), "a move is always legal while the game runs"
         thoughts = [a for a in legal if a >= ref.n]
-        a = rnd.choice(thoughts) if thoughts and rnd.random() < think_bias else rnd.choice(
-            [a for a in legal if a < ref.n])
+        moves = [a for a in legal if a < ref.n]
+        # The mask is never all zero: a move is legal unless min_thoughts asks for a thought that is legal.
+        assert moves or thoughts, "the player to move has no legal action"
+        assert moves or ref.max_thoughts - ref.left[ref.to_move] < ref.min_thoughts
+        a = rnd.choice(thoughts) if thoughts and (not moves or rnd.random() < think_bias) else rnd.choice(moves)
         if on_step is not None:
             on_step(game, ref, a)
         game.step(a)

@@ -709,3 +709,20 @@ def test_maskable_ppo_trains_on_full_v0():
 def test_package_exports():
     assert tttthought_env.ThoughtTicTacToeEnv is ThoughtTicTacToeEnv
     assert isinstance(tttthought_env.__version__, str)
+
+
+@pytest.mark.parametrize("make", ["gymnasium", "pettingzoo"])
+def test_min_thoughts_forces_thinking_before_each_move_in_every_env(make):
+    from tttthought_env.pettingzoo import raw_env
+
+    if make == "gymnasium":
+        env = gymnasium.make("tttthought/Full-v0", min_thoughts=1).unwrapped
+    else:
+        env = raw_env(min_thoughts=1)
+    env.reset(seed=0)
+    masks = env.action_masks
+    assert not masks()[:9].any() and masks()[9:].any()  # only thoughts: never an all-zero mask
+    env.step(env.encode_action("propose", 4))
+    assert masks()[:9].all()  # one thought taken: every free cell is a legal move again
+    env.step(4)
+    assert not masks()[:9].any()  # the next turn (the learner's again, or O's in PettingZoo) starts over

@@ -145,10 +145,11 @@ def configs(draw) -> dict:
     channels = tuple(c for c in ("propose", "negate", "forget", "marker") if draw(st.booleans()))
     return dict(
         rows=rows, cols=cols, k=k, channels=channels,
-        max_thoughts=draw(st.integers(0, 3)),
+        max_thoughts=(max_thoughts := draw(st.integers(0, 3))),
         memory_size=draw(st.sampled_from([None, 1, 2, 5])),
         num_markers=draw(st.integers(1, 3)),
         persist=draw(st.sampled_from(["game", "turn"])),
+        min_thoughts=draw(st.one_of(st.just(0), st.integers(0, max_thoughts))),
         opponent=opponent,
         opponent_epsilon=draw(st.sampled_from([0.0, 0.5, 0.3, 1.0])),
         agent_player=draw(st.sampled_from(["X", "O", "random"])),
@@ -170,6 +171,14 @@ def test_vector_env_equals_single_env_with_the_same_draws(config: dict, seed: in
 def test_registered_settings_with_the_same_draws(opponent: str, epsilon: float) -> None:
     config = dict(opponent=opponent, opponent_epsilon=epsilon, agent_player="random", shaping="potential")
     assert run_fed(config, num_envs=8, steps=60, seed=3) > 0
+
+
+@pytest.mark.parametrize("min_thoughts", [1, 2, 3])
+def test_forced_thinking_with_the_same_draws(min_thoughts: int) -> None:
+    """min_thoughts: the vector env's masks, sampler and legality equal the core's (tttthought_env.core)."""
+    config = dict(opponent="minimax", opponent_epsilon=0.5, agent_player="random", min_thoughts=min_thoughts,
+                  channels=("propose", "negate") if min_thoughts == 3 else ("propose", "negate", "forget", "marker"))
+    assert run_fed(config, num_envs=8, steps=60, seed=5) > 0
 
 
 @pytest.mark.parametrize("opponent", ["random", "heuristic"])
@@ -260,3 +269,23 @@ def test_candidate_functions_agree_with_the_vector_tables_on_a_4x4_board() -> No
                                    lambda a: np.array([bin(int(v)).count("1") for v in a]))
         assert int(got[0]) == heuristic_candidates(x, o, tables)
         assert epsilon_candidates(random_candidates(x, o, 0xFFFF), int(got[0]), True) == 0xFFFF & ~(x | o)
+
+
+def test_a_move_before_min_thoughts_is_illegal_in_both_envs() -> None:
+    import gymnasium
+
+    kwargs = dict(opponent="random", min_thoughts=2)
+    vec = ThoughtVectorEnv(2, **kwargs)
+    vec.reset(seed=0)
+    single = gymnasium.make("tttthought/Full-v0", **kwargs).unwrapped
+    single.reset(seed=0)
+    assert not single.action_masks()[:9].any() and not vec.action_masks()[:, :9].any()
+    propose_4 = single.encode_action("propose", 4)
+    _, reward, terminated, _, info = single.step(4)  # a move with no thought yet: illegal, a loss
+    _, rewards, terminations, _, infos = vec.step(np.array([4, propose_4]))
+    assert terminated and reward == -1.0 and info["illegal_action"]
+    assert terminations.tolist() == [True, False] and rewards[0] == -1.0 and infos["illegal_action"].tolist() == [True, False]
+    with pytest.raises(ValueError, match=r"think at least 2 thought\(s\) before moving \(0 so far\)"):
+        raising = ThoughtVectorEnv(1, **kwargs, illegal_action="raise")
+        raising.reset(seed=0)
+        raising.step(np.array([4]))

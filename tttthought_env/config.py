@@ -93,6 +93,8 @@ class Config:
     memory_size: int | None = None
     num_markers: int = 2
     persist: str = "game"
+    #: A move is legal only once the player has thought this often this turn, or when no thought is legal.
+    min_thoughts: int = 0
 
     def __post_init__(self) -> None:
         rows, cols, k = check_game(self.rows, self.cols, self.k)
@@ -107,8 +109,10 @@ class Config:
         if "marker" in channels and num_markers < 1:
             raise ValueError(f"num_markers must be >= 1 when the 'marker' channel is on, got {num_markers!r}")
         check_choice("persist", self.persist, PERSIST_MODES)
+        min_thoughts = check_int("min_thoughts", self.min_thoughts, 0, max_thoughts)
         for name, value in (("rows", rows), ("cols", cols), ("k", k), ("channels", channels),
-                            ("max_thoughts", max_thoughts), ("memory_size", memory_size), ("num_markers", num_markers)):
+                            ("max_thoughts", max_thoughts), ("memory_size", memory_size), ("num_markers", num_markers),
+                            ("min_thoughts", min_thoughts)):
             object.__setattr__(self, name, value)
 
     @property

@@ -126,11 +126,18 @@ class Game:
         """The legal actions of ``player`` as a bitmask over action ids (0 if it is not to act)."""
         if self.winner != WINNER_NONE or player != self.to_move:
             return 0
-        bits = self.layout.all_cells & ~self.occupied
+        thoughts = 0
         if self.thoughts_left[player] > 0:
             for channel, offset in self.layout.thought_offsets:
-                bits |= self._thought_bits(player, channel) << offset
-        return bits
+                thoughts |= self._thought_bits(player, channel) << offset
+        if thoughts and self._must_think(player):
+            return thoughts
+        return thoughts | self.layout.all_cells & ~self.occupied
+
+    def _must_think(self, player: int) -> bool:
+        """Whether ``player`` has thought fewer than ``min_thoughts`` times this turn (then, while a thought
+        is legal, it may not move)."""
+        return self.config.max_thoughts - self.thoughts_left[player] < self.config.min_thoughts
 
     def _thought_bits(self, player: int, channel: str) -> int:
         """The args of ``channel`` that ``player`` may think, budget aside: those that change its store."""
@@ -153,6 +160,8 @@ class Game:
         if self.winner != WINNER_NONE or player != self.to_move:
             return False
         channel, arg = self.layout.decode[action]
+        if channel == "move" and self.config.min_thoughts and self._must_think(player):
+            return bool(self.legal_bits(player) >> action & 1)  # legal only where no thought is
         if channel == "move":
             return not self.occupied >> arg & 1
         if self.thoughts_left[player] <= 0:
@@ -166,6 +175,9 @@ class Game:
         if player is not None and player != self.to_move:
             return "it is the other player's turn"
         channel, arg = self.layout.decode[action]
+        if channel == "move" and not self.occupied >> arg & 1:  # free, so min_thoughts forbids it
+            taken = self.config.max_thoughts - self.thoughts_left[self.to_move]
+            return f"think at least {self.config.min_thoughts} thought(s) before moving ({taken} so far)"
         if channel == "move":
             return f"cell {arg} is occupied"
         if self.thoughts_left[self.to_move] <= 0:

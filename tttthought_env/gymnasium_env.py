@@ -73,7 +73,8 @@ class ThoughtTicTacToeEnv(gym.Env):
     ## Arguments
     ``rows=3, cols=3, k=3`` board and line length; ``channels`` (subset of
     ``("propose", "negate", "forget", "marker")``); ``max_thoughts=3`` per turn; ``memory_size=None``
-    (``N``); ``num_markers=2``; ``persist="game"`` or ``"turn"``; ``opponent="random"``,
+    (``N``); ``num_markers=2``; ``persist="game"`` or ``"turn"``; ``min_thoughts=0`` (a move is legal only after
+    that many thoughts this turn, or when no thought is legal); ``opponent="random"``,
     ``"minimax"``, ``"heuristic"`` or a callable ``(board, rng) -> cell``; ``opponent_epsilon=0.0``;
     ``agent_player="X"``, ``"O"`` or ``"random"``; ``illegal_action="lose"`` or ``"raise"``;
     ``thought_cost=0.0``; ``draw_reward=0.0``; ``shaping=None``, ``"oracle"``, ``"potential"``,
@@ -97,6 +98,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         memory_size: int | None = None,
         num_markers: int = 2,
         persist: str = "game",
+        min_thoughts: int = 0,
         opponent: str | Callable = "random",
         opponent_epsilon: float = 0.0,
         agent_player: str = "X",
@@ -109,7 +111,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         obs_mode: str = "flat",
         render_mode: str | None = None,
     ) -> None:
-        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
         self.layout = layout = layout_for(self.config)
         self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)

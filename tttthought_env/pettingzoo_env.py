@@ -86,7 +86,7 @@ class raw_env(AECEnv):
     ``"outcome"`` ``-1`` while the game runs). No truncation is needed: thoughts are bounded per turn.
 
     ## Arguments
-    ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, illegal_action,
+    ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts, illegal_action,
     thought_cost, draw_reward, shaping, shaping_scale, shaping_gamma, obs_mode, render_mode``, as
     in the Gymnasium env (no opponent: both players are agents).
 
@@ -108,6 +108,7 @@ class raw_env(AECEnv):
         memory_size: int | None = None,
         num_markers: int = 2,
         persist: str = "game",
+        min_thoughts: int = 0,
         illegal_action: str = "lose",
         thought_cost: float = 0.0,
         draw_reward: float = 0.0,
@@ -118,7 +119,7 @@ class raw_env(AECEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__()
-        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
         self.layout = layout = layout_for(self.config)
         self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)

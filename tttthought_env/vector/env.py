@@ -96,6 +96,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
     def __init__(
         self, num_envs: int, rows: int = 3, cols: int = 3, k: int = 3, channels: tuple[str, ...] = CHANNELS,
         max_thoughts: int = 3, memory_size: int | None = None, num_markers: int = 2, persist: str = "game",
+        min_thoughts: int = 0,
         opponent: str | Callable[..., Any] = "random", opponent_epsilon: float = 0.0, agent_player: str = "X",
         illegal_action: str = "lose", thought_cost: float = 0.0, draw_reward: float = 0.0, shaping: Any = None,
         shaping_scale: float = 0.1, shaping_gamma: float = 1.0, obs_mode: str = "flat",
@@ -108,7 +109,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         self.autoreset_mode = checked_autoreset_mode(autoreset_mode)
         # Per instance: Gymnasium's wrappers read the mode from the metadata.
         self.metadata = {**ThoughtVectorEnv.metadata, "autoreset_mode": self.autoreset_mode}
-        self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist)
+        self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
         self.layout = layout = layout_for(cfg)
         check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
         check_choice("agent_player", agent_player, AGENT_PLAYERS)
@@ -135,7 +136,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         self.lay = lay = build_layouts(cfg, layout)
         tables = Tables(cfg, layout, lay, self.backend, needs_solver=needs_solver, draw_reward=self.draw_reward)
         self.kernel = Kernel(self.backend, lay, tables, opponent=opponent, epsilon=self.opponent_epsilon,
-                             persist=cfg.persist, reset_can_end=agent_player != "X" and (cfg.k == 1 or n == 1))
+                             persist=cfg.persist, reset_can_end=agent_player != "X" and (cfg.k == 1 or n == 1),
+                             channels=cfg.channels, min_thoughts=cfg.min_thoughts)
         self.observer = Observer(self.kernel, layout)
         self._build_templates()
 
@@ -488,16 +490,9 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
 
     def _illegal_reason(self, i: int, action: int) -> str:
         """The single env's wording (:meth:`core.Game.illegal_reason`) of why ``action`` is illegal in game ``i``."""
-        channel, arg = self.layout.decode[action]
         if self.kernel.reset_can_end and bool(self.backend.to_numpy(self.kernel.game_over(self._current()))[i]):
             return "the game is over"
-        if channel == "move":
-            return f"cell {arg} is occupied"
-        if self.game_state(i)["thoughts_left"] <= 0:
-            return "no thoughts are left this turn"
-        if channel in ("propose", "negate"):
-            return f"{'+' if channel == 'propose' else '-'}{arg} is already in the store"
-        return f"neither +{arg} nor -{arg} is in the store"
+        return self.game_at(i).illegal_reason(action)  # the core's words, on the core's view of game i
 
     # ---------------------------------------------------------------- single-env views
     def info_at(self, infos: dict[str, Any], i: int) -> dict[str, Any]:

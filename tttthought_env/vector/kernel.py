@@ -52,14 +52,30 @@ class Kernel:
     """The batched rules of one configuration, over the lookup tables of :class:`Tables`."""
 
     def __init__(self, be: Backend, lay: Layouts, tables: Tables, *, opponent: Any, epsilon: float,
-                 persist: str, reset_can_end: bool) -> None:
+                 persist: str, reset_can_end: bool, channels: tuple[str, ...] = (), min_thoughts: int = 0) -> None:
         self.be, self.xp, self.lay, self.t = be, be.xp, lay, tables
+        self.channels, self.min_thoughts = channels, min_thoughts
         self.bb = getattr(be.xp, lay.board_np.__name__)
         self.opponent = opponent  # a name of OPPONENTS or a batched callable
         self.epsilon = epsilon
         self.persist = persist
         #: The opponent's opening move can end the game (k = 1, or a one-cell board): every action is illegal.
         self.reset_can_end = reset_can_end
+
+    def may_move(self, st: BatchState) -> Any:
+        """Where ``min_thoughts`` lets the player move: it has thought that often this turn, or no thought is
+        legal (core.Game.legal_bits); ``None`` where it never forbids a move."""
+        if not self.min_thoughts or not self.lay.thinking:
+            return None
+        xp, full = self.xp, self.lay.full
+        some_thought = xp.zeros_like(st.tleft > 0)
+        for channel, bits in (("propose", ~st.pos & full), ("negate", ~st.neg & full), ("forget", st.pos | st.neg)):
+            if channel in self.channels:
+                some_thought = some_thought | (bits != 0)
+        if "marker" in self.channels:
+            some_thought = some_thought | True
+        taken = self.lay.max_thoughts - xp.astype(st.tleft, xp.int32)
+        return (taken >= self.min_thoughts) | ~(some_thought & (st.tleft > 0))
 
     # ============================================================ bit helpers
     def ones_where(self, cond: Any, dtype: Any) -> Any:
@@ -185,6 +201,9 @@ class Kernel:
         be, xp, lay, t = self.be, self.xp, self.lay, self.t
         bit = be.take(t.bit, a)
         move_free = ((st.me | st.opp) & bit) == 0
+        may_move = self.may_move(st)
+        if may_move is not None:
+            move_free = move_free & may_move
         ch = pb = nb = None
         if lay.thinking:
             ch = be.take(t.chan, a)

@@ -73,6 +73,9 @@ class Observer:
         k, xp, lay = self.k, self.xp, self.lay
         n, off = lay.n, self.offsets
         moves = ~(st.me | st.opp) & lay.full
+        may_move = k.may_move(st)
+        if may_move is not None:
+            moves = moves & k.ones_where(may_move, moves.dtype)
         over = None
         if k.reset_can_end:
             over = k.game_over(st)
@@ -147,6 +150,9 @@ class Observer:
         i32 = xp.int32
         n, k = lay.n, kernel.t.sampler_k
         moves = ~(st.me | st.opp) & lay.full
+        may_move = kernel.may_move(st)
+        if may_move is not None:
+            moves = moves & kernel.ones_where(may_move, moves.dtype)
         c_move = xp.astype(kernel.popcount(moves), i32)
         total = c_move + xp.astype(st.tleft > 0, i32) * (k * n + lay.markers)
         r = xp.minimum(xp.astype(u * xp.astype(total, xp.float32), i32), total - 1)

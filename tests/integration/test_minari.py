@@ -18,7 +18,7 @@ from minari import DataCollector  # noqa: E402
 import tttthought_env  # noqa: E402,F401  (registers the ids)
 from tttthought_env import INFO_KEYS  # noqa: E402
 
-STEPS = 600
+STEPS = 2000
 
 
 def record(env: gymnasium.Env, steps: int, seed: int = 0) -> None:

@@ -23,7 +23,7 @@ import tttthought_env.pettingzoo  # noqa: E402
 from tttthought_env import INFO_KEYS  # noqa: E402
 from tttthought_env.vector import ThoughtVectorEnv  # noqa: E402
 
-STEPS = 300
+STEPS = 1000  # per env: a few thousand transitions in all
 #: The info keys TorchRL's Gym wrappers write next to the observation (the mask becomes ``"action_mask"`` too).
 NUMERIC_INFO = tuple(key for key in INFO_KEYS if key != "action_mask")
 

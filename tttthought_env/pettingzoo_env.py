@@ -177,12 +177,12 @@ class raw_env(AECEnv):
         self._cumulative_rewards = {agent: 0.0 for agent in AGENTS}
         self.terminations = {agent: False for agent in AGENTS}
         self.truncations = {agent: False for agent in AGENTS}
-        self.infos: dict[str, dict[str, Any]] = {agent: info_of(self._info_mask(p))
+        self.infos: dict[str, dict[str, Any]] = {agent: info_of(self._int8_mask(p))
                                                  for p, agent in enumerate(AGENTS)}
         self.agent_selection = AGENTS[0]
 
-    def _info_mask(self, player: int) -> np.ndarray:
-        # int8, as in the dict observation: Gymnasium's Discrete.sample(mask=...) refuses a bool mask.
+    def _int8_mask(self, player: int) -> np.ndarray:
+        # int8 for the dict observation and the info: Gymnasium's Discrete.sample(mask=...) refuses a bool mask.
         return self.game.legal_mask(player).view(np.int8)  # a fresh array already: a view, no copy
 
     def observe(self, agent: str) -> Any:
@@ -190,7 +190,7 @@ class raw_env(AECEnv):
         obs = self.game.observation(player)
         if self.options.obs_mode == "flat":
             return obs
-        return {"observation": obs, "action_mask": self._info_mask(player)}
+        return {"observation": obs, "action_mask": self._int8_mask(player)}
 
     # ---------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
@@ -223,7 +223,7 @@ class raw_env(AECEnv):
                 self.terminations[name] = True
         else:
             self.agent_selection = AGENTS[game.to_move]
-        infos = [info_of(self._info_mask(p), game_rewards[p], step.shaping[p], step.cost[p],
+        infos = [info_of(self._int8_mask(p), game_rewards[p], step.shaping[p], step.cost[p],
                          step.kind if p == player else NO_STEP, outcomes[p], self._thoughts[p],
                          step.illegal and p == player) for p in (0, 1)]
         for p, name in enumerate(AGENTS):

@@ -50,7 +50,7 @@ def test_config_is_frozen_hashable_and_round_trips():
     assert hash(cfg) == hash(Config(**cfg.as_dict()))
     assert Config(**cfg.as_dict()) == cfg
     assert tuple(cfg.as_dict()) == CONFIG_KEYS == ("rows", "cols", "k", "channels", "max_thoughts", "memory_size",
-                                                   "num_markers", "persist", "min_thoughts")
+                                                   "num_markers", "persist", "min_thoughts", "view")
     # from_settings keeps the rule keys of an env's settings and ignores the others.
     assert Config.from_settings({**cfg.as_dict(), "opponent": "minimax", "thought_cost": 0.1}) == cfg
     assert Config.from_settings({"channels": ()}) == Config(channels=())
@@ -162,7 +162,7 @@ BAD_OPTIONS = [
     (dict(thought_cost=True), TypeError, r"thought_cost"),
     (dict(draw_reward=1.5), ValueError, r"draw_reward.*\[-1.0, 1.0\]"),
     (dict(draw_reward=-1.01), ValueError, r"draw_reward"),
-    (dict(shaping="bogus"), ValueError, r"shaping must be None, one of \('oracle', 'potential', 'prediction'\)"),
+    (dict(shaping="bogus"), ValueError, r"shaping must be None, one of \('oracle', 'potential', 'prediction', 'world', 'world_potential'\)"),
     (dict(shaping=3), ValueError, r"shaping must be None"),
     (dict(shaping_scale=-1.0), ValueError, r"shaping_scale"),
     (dict(shaping_scale="big"), TypeError, r"shaping_scale"),

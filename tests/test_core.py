@@ -45,8 +45,10 @@ def ref_lines(rows: int, cols: int, k: int) -> set[frozenset[int]]:
 class Ref:
     """The spec's rules, written plainly: ``stores[p]`` is a list of ``("+", p)``, ``("-", p)``, ``("#", m)``."""
 
-    def __init__(self, rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts=0):
+    def __init__(self, rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts=0,
+                 view="full"):
         self.n = n = rows * cols
+        self.view, self.history = view, []  # history: (player, cell) of every move so far
         self.max_thoughts, self.persist, self.num_markers = max_thoughts, persist, num_markers
         self.min_thoughts = min_thoughts
         self.memory = n if memory_size is None else memory_size
@@ -86,6 +88,7 @@ class Ref:
         p, store = self.to_move, self.stores[self.to_move]
         if channel == "move":
             self.board[x] = p + 1
+            self.history.append((p, x))
             self.left[p] = self.max_thoughts
             if self.persist == "turn":
                 store.clear()
@@ -105,10 +108,15 @@ class Ref:
             if len(store) > self.memory:
                 store.pop(0)  # the oldest entry goes
 
+    def planes(self, p: int) -> list[float]:
+        if self.view == "full":
+            return [float(b == p + 1) for b in self.board] + [float(b == 2 - p) for b in self.board]
+        theirs = [cell for player, cell in self.history if player != p]
+        return [float(b != 0) for b in self.board] + [float(bool(theirs) and c == theirs[-1]) for c in range(self.n)]
+
     def obs(self, p: int) -> list[float]:
         store = self.stores[p]
-        return ([float(b == p + 1) for b in self.board] + [float(b == 2 - p) for b in self.board]
-                + [float(("+", c) in store) for c in range(self.n)] + [float(("-", c) in store) for c in range(self.n)]
+        return (self.planes(p) + [float(("+", c) in store) for c in range(self.n)] + [float(("-", c) in store) for c in range(self.n)]
                 + [store.count(("#", m)) / self.memory for m in range(self.markers)]
                 + [self.left[p] / max(self.max_thoughts, 1), len(store) / self.memory])
 
@@ -162,6 +170,7 @@ def configs(draw, max_cells: int = 64) -> dict:
         num_markers=draw(st.integers(1, 3)),
         persist=draw(st.sampled_from(("game", "turn"))),
         min_thoughts=draw(st.one_of(st.just(0), st.integers(0, max_thoughts))),
+        view=draw(st.sampled_from(("full", "last_move"))),
     )
 
 

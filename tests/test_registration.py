@@ -18,11 +18,22 @@ EXPECTED = {
     "tttthought/ProposeNegate-v0": (("propose", "negate"), 2, 2, 27, 27),
     "tttthought/Full-v0": (("propose", "negate", "forget", "marker"), 3, 2, 38, 36),
 }
+# The last-move twins: the same settings, another view.
+EXPECTED.update({task_id.replace("/", "/LastMove-"): row for task_id, row in list(EXPECTED.items())})
 
 
-def test_exactly_the_four_ids_are_registered():
+def test_exactly_the_eight_ids_are_registered():
     ours = {env_id for env_id in gymnasium.registry if env_id.startswith("tttthought/")}
     assert ours == set(EXPECTED) == set(TASKS)
+    assert len(ours) == 8
+
+
+def test_twins_differ_from_their_full_view_task_only_in_the_view():
+    for task_id in ("Plain-v0", "Propose-v0", "ProposeNegate-v0", "Full-v0"):
+        full, twin = TASKS[f"tttthought/{task_id}"], TASKS[f"tttthought/LastMove-{task_id}"]
+        assert "view" not in full and twin == {**full, "view": "last_move"}
+        assert gymnasium.spec(f"tttthought/LastMove-{task_id}").kwargs == {**gymnasium.spec(f"tttthought/{task_id}").kwargs,
+                                                                         "view": "last_move"}
 
 
 @pytest.mark.parametrize("env_id", list(EXPECTED))
@@ -35,6 +46,7 @@ def test_registered_settings(env_id):
     assert isinstance(u, tttthought_env.ThoughtTicTacToeEnv)
     assert u.config.channels == channels
     assert (u.config.rows, u.config.cols, u.config.k) == (3, 3, 3)
+    assert u.config.view == ("last_move" if "LastMove-" in env_id else "full")
     if channels:
         assert u.config.max_thoughts == max_thoughts
     if "marker" in channels:
@@ -133,6 +145,7 @@ def test_pettingzoo_registry_has_the_same_ids(env_id):
     u = e.unwrapped
     assert isinstance(u, tttthought_env.pettingzoo.raw_env)
     assert u.config.channels == channels
+    assert u.config.view == ("last_move" if "LastMove-" in env_id else "full")
     if channels:
         assert u.config.max_thoughts == max_thoughts
     assert e.action_space("player_0").n == action_size

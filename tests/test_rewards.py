@@ -27,7 +27,7 @@ ALL_9 = mask(*range(9))
 
 
 def test_shaping_kinds():
-    assert SHAPING_KINDS == ("oracle", "potential", "prediction")
+    assert SHAPING_KINDS == ("oracle", "potential", "prediction", "world", "world_potential")
 
 
 # --------------------------------------------------------------------------- hand-built positions

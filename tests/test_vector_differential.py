@@ -136,11 +136,11 @@ def configs(draw) -> dict:
     if big:  # boards of 13 to 64 cells: no solver table, so no minimax and no oracle/potential
         rows, cols = draw(st.sampled_from([(8, 8), (4, 16), (5, 5), (4, 4), (7, 9), (2, 32)]))
         opponent = draw(st.sampled_from(["random", "heuristic"]))
-        shaping = draw(st.sampled_from([None, "prediction"]))
+        shaping = draw(st.sampled_from([None, "prediction", "world", "world_potential"]))
     else:
         rows, cols = draw(st.sampled_from([(3, 3), (1, 3), (2, 2), (3, 4), (2, 5), (1, 5)]))
         opponent = draw(st.sampled_from(["random", "heuristic", "minimax"]))
-        shaping = draw(st.sampled_from([None, "oracle", "potential", "prediction"]))
+        shaping = draw(st.sampled_from([None, "oracle", "potential", "prediction", "world", "world_potential"]))
     k = draw(st.integers(1, min(max(rows, cols), 4)))
     channels = tuple(c for c in ("propose", "negate", "forget", "marker") if draw(st.booleans()))
     return dict(
@@ -150,6 +150,7 @@ def configs(draw) -> dict:
         num_markers=draw(st.integers(1, 3)),
         persist=draw(st.sampled_from(["game", "turn"])),
         min_thoughts=draw(st.one_of(st.just(0), st.integers(0, max_thoughts))),
+        view=draw(st.sampled_from(["full", "last_move"])),
         opponent=opponent,
         opponent_epsilon=draw(st.sampled_from([0.0, 0.5, 0.3, 1.0])),
         agent_player=draw(st.sampled_from(["X", "O", "random"])),
@@ -171,6 +172,14 @@ def test_vector_env_equals_single_env_with_the_same_draws(config: dict, seed: in
 def test_registered_settings_with_the_same_draws(opponent: str, epsilon: float) -> None:
     config = dict(opponent=opponent, opponent_epsilon=epsilon, agent_player="random", shaping="potential")
     assert run_fed(config, num_envs=8, steps=60, seed=3) > 0
+
+
+@pytest.mark.parametrize("shaping", [None, "world", "world_potential", "potential"])
+def test_last_move_view_and_world_shaping_with_the_same_draws(shaping: str | None) -> None:
+    """view="last_move" and the world judgements: the vector env's observations and rewards equal the core's."""
+    config = dict(opponent="minimax", opponent_epsilon=0.5, agent_player="random", view="last_move", shaping=shaping)
+    assert run_fed(config, num_envs=8, steps=60, seed=7) > 0
+    assert run_fed({**config, "view": "full", "shaping_gamma": 0.9}, num_envs=8, steps=60, seed=8) > 0
 
 
 @pytest.mark.parametrize("min_thoughts", [1, 2, 3])

@@ -96,8 +96,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- tasks
-TASK_COLUMNS = ("id", "board", "channels", "max_thoughts", "memory_size", "num_markers", "persist", "opponent",
-                "actions", "obs", "longest_episode")
+TASK_COLUMNS = ("id", "board", "view", "channels", "max_thoughts", "memory_size", "num_markers", "persist",
+                "opponent", "actions", "obs", "longest_episode")
 _MARKDOWN_HEADS = {"num_markers": "markers", "obs": "obs size", "longest_episode": "longest episode"}
 
 
@@ -116,7 +116,7 @@ def task_rows() -> list[dict[str, Any]]:
         config = Config.from_settings(spec.kwargs)
         layout = layout_for(config)
         opponent, epsilon = spec.kwargs.get("opponent", "random"), spec.kwargs.get("opponent_epsilon", 0.0)
-        rows.append({"id": task_id, "board": f"{config.rows}x{config.cols}, k={config.k}",
+        rows.append({"id": task_id, "board": f"{config.rows}x{config.cols}, k={config.k}", "view": config.view,
                      "channels": ", ".join(config.channels) or "none",
                      "max_thoughts": config.max_thoughts if config.channels else 0, "memory_size": config.memory_size,
                      "num_markers": config.num_markers if "marker" in config.channels else 0,

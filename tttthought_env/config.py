@@ -17,6 +17,9 @@ import numpy as np
 #: Thought channels, in the fixed order their action blocks follow the move block.
 CHANNELS: tuple[str, ...] = ("propose", "negate", "forget", "marker")
 PERSIST_MODES: tuple[str, ...] = ("game", "turn")
+#: What the two mark planes of an observation show: whose marks are where (``"full"``), or only which cells
+#: are occupied and the other player's last move (``"last_move"``: only the store can remember the rest).
+VIEWS: tuple[str, ...] = ("full", "last_move")
 OBS_MODES: tuple[str, ...] = ("flat", "dict")
 ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
 AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
@@ -95,6 +98,8 @@ class Config:
     persist: str = "game"
     #: A move is legal only once the player has thought this often this turn, or when no thought is legal.
     min_thoughts: int = 0
+    #: One of :data:`VIEWS`; the opponent, the solver and every R(δx) judgement see the true board.
+    view: str = "full"
 
     def __post_init__(self) -> None:
         rows, cols, k = check_game(self.rows, self.cols, self.k)
@@ -110,6 +115,7 @@ class Config:
             raise ValueError(f"num_markers must be >= 1 when the 'marker' channel is on, got {num_markers!r}")
         check_choice("persist", self.persist, PERSIST_MODES)
         min_thoughts = check_int("min_thoughts", self.min_thoughts, 0, max_thoughts)
+        check_choice("view", self.view, VIEWS)
         for name, value in (("rows", rows), ("cols", cols), ("k", k), ("channels", channels),
                             ("max_thoughts", max_thoughts), ("memory_size", memory_size), ("num_markers", num_markers),
                             ("min_thoughts", min_thoughts)):

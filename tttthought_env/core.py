@@ -75,13 +75,14 @@ class Game:
         self.neg = [0, 0]
         self.stores: list[list[int]] = [[], []]  # entry codes, oldest first
         self.thoughts_left = [max_thoughts, max_thoughts]
+        self.last_move = [-1, -1]  # the cell each player marked most recently (-1 before its first move)
         self.to_move = 0
         self.winner = WINNER_NONE
 
     def copy(self) -> Game:
         new = Game.__new__(Game)
         new.__dict__.update(self.__dict__)
-        for name in ("marks", "pos", "neg", "thoughts_left"):
+        for name in ("marks", "pos", "neg", "thoughts_left", "last_move"):
             setattr(new, name, list(getattr(self, name)))
         new.stores = [list(store) for store in self.stores]
         return new
@@ -114,11 +115,20 @@ class Game:
     def store_string(self, player: int) -> str:
         return " ".join(f"{sign}{arg}" for sign, arg in self.store_entries(player))
 
+    def mark_planes(self, player: int) -> tuple[int, int]:
+        """The two mark planes of ``player``'s observation as bitmasks: its marks and the other's
+        (``view="full"``), or the occupied cells and the other's last move (``view="last_move"``)."""
+        other = 1 - player
+        if self.config.view == "full":
+            return self.marks[player], self.marks[other]
+        last = self.last_move[other]
+        return self.occupied, 0 if last < 0 else 1 << last
+
     def observation(self, player: int) -> np.ndarray:
         """``player``'s float32 observation (docs/spec.md, "Observations"), a new array."""
         n, store = self.n, self.stores[player]
-        planes = (self.marks[player] | self.marks[1 - player] << n
-                  | self.pos[player] << 2 * n | self.neg[player] << 3 * n)
+        first, second = self.mark_planes(player)
+        planes = first | second << n | self.pos[player] << 2 * n | self.neg[player] << 3 * n
         marker_counts = tuple(store.count(2 * n + marker) for marker in range(self.layout.marker_slots))
         return _observation_of(self.layout, planes, marker_counts, self.thoughts_left[player], len(store)).copy()
 
@@ -243,6 +253,7 @@ class Game:
         """Mark empty ``cell`` for the player to move and end its turn; return the winner code afterwards."""
         player, marks = self.to_move, self.marks
         marks[player] |= 1 << cell
+        self.last_move[player] = cell
         self.thoughts_left[player] = self.config.max_thoughts
         if self.config.persist == "turn":
             self.clear_store(player)

@@ -49,7 +49,9 @@ class ThoughtTicTacToeEnv(gym.Env):
     ``Box(0, 1, (4N + M + 2,), float32)`` from the learner's side: its marks, the opponent's marks,
     its ``+p`` entries, its ``-p`` entries, marker counts / ``memory_size`` (``M = num_markers``
     slots, only with the marker channel), thoughts left / ``max(max_thoughts, 1)``, entries /
-    ``memory_size``. With ``obs_mode="dict"``: ``{"observation": that, "action_mask": int8 (A,)}``.
+    ``memory_size``. With ``view="last_move"`` the first two planes are instead the occupied cells and
+    the opponent's last move (one-hot), so only the store can remember who holds what (docs/spec.md,
+    "Views"). With ``obs_mode="dict"``: ``{"observation": that, "action_mask": int8 (A,)}``.
     ``action_masks()`` returns the legal actions as a bool array (sb3-contrib's MaskablePPO calls it);
     ``info["action_mask"]`` carries the same after every reset and step.
 
@@ -74,16 +76,18 @@ class ThoughtTicTacToeEnv(gym.Env):
     ``rows=3, cols=3, k=3`` board and line length; ``channels`` (subset of
     ``("propose", "negate", "forget", "marker")``); ``max_thoughts=3`` per turn; ``memory_size=None``
     (``N``); ``num_markers=2``; ``persist="game"`` or ``"turn"``; ``min_thoughts=0`` (a move is legal only after
-    that many thoughts this turn, or when no thought is legal); ``opponent="random"``,
+    that many thoughts this turn, or when no thought is legal); ``view="full"`` or ``"last_move"``; ``opponent="random"``,
     ``"minimax"``, ``"heuristic"`` or a callable ``(board, rng) -> cell``; ``opponent_epsilon=0.0``;
     ``agent_player="X"``, ``"O"`` or ``"random"``; ``illegal_action="lose"`` or ``"raise"``;
     ``thought_cost=0.0``; ``draw_reward=0.0``; ``shaping=None``, ``"oracle"``, ``"potential"``,
-    ``"prediction"`` or a callable; ``shaping_scale=0.1``; ``shaping_gamma=1.0``; ``obs_mode="flat"``
+    ``"prediction"``, ``"world"``, ``"world_potential"`` or a callable; ``shaping_scale=0.1``; ``shaping_gamma=1.0``; ``obs_mode="flat"``
     or ``"dict"``; ``render_mode=None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
 
     ## Version History
     * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
       numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
+      Added without changing any trajectory: ``min_thoughts``, ``view`` and the ``LastMove-`` twin ids,
+      ``shaping="world"`` and ``"world_potential"``.
     """
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}
@@ -99,6 +103,7 @@ class ThoughtTicTacToeEnv(gym.Env):
         num_markers: int = 2,
         persist: str = "game",
         min_thoughts: int = 0,
+        view: str = "full",
         opponent: str | Callable = "random",
         opponent_epsilon: float = 0.0,
         agent_player: str = "X",
@@ -111,7 +116,8 @@ class ThoughtTicTacToeEnv(gym.Env):
         obs_mode: str = "flat",
         render_mode: str | None = None,
     ) -> None:
-        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts,
+                             view)
         self.layout = layout = layout_for(self.config)
         self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)

@@ -68,7 +68,8 @@ class raw_env(AECEnv):
     ## Observation Space
     With ``obs_mode="dict"`` (default, the convention of PettingZoo's classic games)
     ``{"observation": Box(0, 1, (4N + M + 2,), float32), "action_mask": Box(0, 1, (A,), int8)}``,
-    from the observing player's side; the mask is all zeros for a player that is not to act.
+    from the observing player's side; the mask is all zeros for a player that is not to act. With
+    ``view="last_move"`` the first two planes are the occupied cells and the other player's last move.
     ``obs_mode="flat"`` gives the vector alone.
 
     ## Rewards
@@ -86,13 +87,15 @@ class raw_env(AECEnv):
     ``"outcome"`` ``-1`` while the game runs). No truncation is needed: thoughts are bounded per turn.
 
     ## Arguments
-    ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts, illegal_action,
+    ``rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts, view, illegal_action,
     thought_cost, draw_reward, shaping, shaping_scale, shaping_gamma, obs_mode, render_mode``, as
     in the Gymnasium env (no opponent: both players are agents).
 
     ## Version History
     * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
       numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
+      Added without changing any trajectory: ``min_thoughts``, ``view`` and the ``LastMove-`` twin ids,
+      ``shaping="world"`` and ``"world_potential"``.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,
@@ -109,6 +112,7 @@ class raw_env(AECEnv):
         num_markers: int = 2,
         persist: str = "game",
         min_thoughts: int = 0,
+        view: str = "full",
         illegal_action: str = "lose",
         thought_cost: float = 0.0,
         draw_reward: float = 0.0,
@@ -119,7 +123,8 @@ class raw_env(AECEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__()
-        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
+        self.config = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts,
+                             view)
         self.layout = layout = layout_for(self.config)
         self.options = options = EnvOptions(illegal_action, thought_cost, draw_reward, shaping, shaping_scale,
                                             shaping_gamma, obs_mode)

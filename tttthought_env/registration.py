@@ -16,6 +16,10 @@ TASKS: dict[str, dict[str, Any]] = {
     "tttthought/Full-v0": {"channels": ("propose", "negate", "forget", "marker"), "num_markers": 2,
                            "max_thoughts": 3},
 }
+#: The last-move twins: the same tasks where the agent sees which cells are occupied and the other player's
+#: last move, never who holds a cell, so that only its store can remember (docs/tasks.md).
+TASKS.update({task_id.replace("tttthought/", "tttthought/LastMove-"): {**settings, "view": "last_move"}
+              for task_id, settings in list(TASKS.items())})
 GYMNASIUM_DEFAULTS: dict[str, Any] = {"opponent": "minimax", "opponent_epsilon": 0.5}
 
 

@@ -2,9 +2,10 @@
 
 Written once, on bitmasks, with only ``& | ~ !=`` and arithmetic, so the same functions run on
 Python ints (the single and AEC envs, the evaluation's "correct thoughts") and on integer arrays of
-NumPy or PyTorch (the vector env). ``optimal`` is the bitmask of the optimal moves of the player to
-move in the position judged (the exact solver's); ``all_cells`` is ``(1 << N) - 1``.
-See docs/shaping.md for the variants.
+NumPy or PyTorch (the vector env). ``optimal`` is the bitmask of the propositions that are true: for
+``"oracle"`` and ``"potential"`` the optimal moves of the player to move in the position judged (the
+exact solver's), for ``"world"`` and ``"world_potential"`` the cells the thinker's opponent holds
+(:func:`truth_is_world`); ``all_cells`` is ``(1 << N) - 1``. See docs/shaping.md for the variants.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 #: Names of the built-in shaping variants (besides ``None`` and a callable).
-SHAPING_KINDS: tuple[str, ...] = ("oracle", "potential", "prediction")
+SHAPING_KINDS: tuple[str, ...] = ("oracle", "potential", "prediction", "world", "world_potential")
+#: The variants paid per thought (±scale), and those paid as a potential Φ of the store.
+PER_THOUGHT_KINDS: tuple[str, ...] = ("oracle", "world")
+POTENTIAL_KINDS: tuple[str, ...] = ("potential", "world_potential")
+
+
+def truth_is_world(kind: object) -> bool:
+    """Whether ``kind`` judges propositions about the world ("the thinker's opponent holds ``p``") rather
+    than about the solver's optimal moves ("``p`` is an optimal move now")."""
+    return kind in ("world", "world_potential")
 
 Bits = TypeVar("Bits")  # a Python int, or an integer array of the vector env's backend
 
@@ -29,7 +39,7 @@ def thought_is_correct(optimal: Any, arg_bit: Any, asserts_absent: Any) -> Any:
 
 
 def oracle_reward(correct: Any, scale: float) -> Any:
-    """``"oracle"``: ``+scale`` for a correct thought, ``-scale`` for an incorrect one."""
+    """``"oracle"`` and ``"world"``: ``+scale`` for a correct thought, ``-scale`` for an incorrect one."""
     return scale * (2 * correct - 1)
 
 
@@ -42,7 +52,7 @@ def store_balance(pos: Any, neg: Any, optimal: Any, all_cells: int, popcount: An
 
 
 def potential(balance: Any, scale: float, n_cells: int) -> Any:
-    """``Φ(x) = scale · (correct − incorrect) / N`` of ``"potential"``."""
+    """``Φ(x) = scale · (correct − incorrect) / N`` of ``"potential"`` and ``"world_potential"``."""
     return scale * balance / n_cells
 
 

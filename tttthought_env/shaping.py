@@ -2,8 +2,8 @@
 
 The env-level step (:mod:`tttthought_env.transition`) calls :meth:`Shaping.thought` after each thought
 and :meth:`Shaping.before_move` / :meth:`Shaping.after_move` around each move; each returns the shaping
-earned per player. Variants: ``"oracle"``, ``"potential"``, ``"prediction"`` or a user callable; see
-docs/shaping.md for what each rewards and when the potential-based guarantee holds.
+earned per player. Variants: ``"oracle"``, ``"potential"``, ``"prediction"``, ``"world"``,
+``"world_potential"`` or a user callable; see docs/shaping.md for what each rewards and when the potential-based guarantee holds.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import numpy as np
 from tttthought_env.core import Game
 from tttthought_env.layout import Layout
 from tttthought_env.rewards import (
+    PER_THOUGHT_KINDS,
+    POTENTIAL_KINDS,
     SHAPING_KINDS,
     int_popcount,
     oracle_reward,
@@ -25,6 +27,7 @@ from tttthought_env.rewards import (
     prediction_reward,
     store_balance,
     thought_is_correct,
+    truth_is_world,
 )
 
 __all__ = ["SHAPING_KINDS", "Shaping", "ShapingFn", "ThoughtView"]
@@ -67,6 +70,7 @@ class Shaping:
         self.gamma = gamma
         self.n = layout.n_cells
         self.all_cells = layout.all_cells
+        self.world = truth_is_world(kind)
         self.solver: Any = None
         if kind in ("oracle", "potential"):
             from tttthought_env.solver import get_solver  # solver tables only when a variant needs them
@@ -80,13 +84,16 @@ class Shaping:
         # For "prediction": each player's (+p, -p) bits when it last moved, or None before its first move.
         self.predicted: list[tuple[int, int] | None] = [None, None]
 
-    def optimal_bits(self, game: Game) -> int:
-        """Bitmask of the optimal moves for the player to move (exact solver)."""
+    def truth_bits(self, game: Game, player: int) -> int:
+        """The propositions true now for ``player``'s store: the cells its opponent holds (``"world"``
+        variants), else the optimal moves of the player to move (exact solver)."""
+        if self.world:
+            return game.marks[1 - player]
         return int(self.solver.optimal_bits_from_marks(game.marks[0], game.marks[1]))
 
     def potential(self, game: Game, player: int) -> float:
         """Φ of ``player``'s store, judged against the current position."""
-        balance = store_balance(game.pos[player], game.neg[player], self.optimal_bits(game), self.all_cells,
+        balance = store_balance(game.pos[player], game.neg[player], self.truth_bits(game, player), self.all_cells,
                                 int_popcount)
         return potential(balance, self.scale, self.n)
 
@@ -103,14 +110,14 @@ class Shaping:
                 before: ThoughtView | None) -> float:
         """Shaping for ``player``'s thought just applied to ``game`` (only the thinker earns)."""
         kind = self.kind
-        if kind == "oracle":
+        if kind in PER_THOUGHT_KINDS:
             if channel == "marker":
                 return 0.0
             # What the thought claims about arg: forget claims the opposite of the entry it removed.
             asserts_absent = channel == "negate" or (channel == "forget" and removed_code < self.n)
-            return float(oracle_reward(thought_is_correct(self.optimal_bits(game), 1 << arg, asserts_absent),
-                                       self.scale))
-        if kind == "potential":
+            truth = self.truth_bits(game, player)
+            return float(oracle_reward(thought_is_correct(truth, 1 << arg, asserts_absent), self.scale))
+        if kind in POTENTIAL_KINDS:
             phi_after = self.potential(game, player)
             reward = self.gamma * phi_after - self.phi[player]
             self.phi[player] = phi_after
@@ -133,7 +140,7 @@ class Shaping:
             predicted = self.predicted[other]
             if predicted is not None:
                 out[other] = prediction_reward(predicted[0], predicted[1], 1 << cell, self.scale)
-        elif self.kind == "potential":
+        elif self.kind in POTENTIAL_KINDS:
             if game.done:
                 return self.game_over()  # Φ = 0 at the end: both players' pending transitions close
             # The other player reaches its next decision point: its move-to-move transition closes.
@@ -143,9 +150,9 @@ class Shaping:
         return out
 
     def game_over(self) -> list[float]:
-        """Shaping per player when the game ends (Φ = 0 at the end of ``"potential"``)."""
+        """Shaping per player when the game ends (Φ = 0 at the end of the potential variants)."""
         out = [0.0, 0.0]
-        if self.kind == "potential":
+        if self.kind in POTENTIAL_KINDS:
             out = [-self.phi[0], -self.phi[1]]
             self.phi = [0.0, 0.0]
         return out

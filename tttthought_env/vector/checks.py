@@ -58,7 +58,7 @@ def check_vectorizable(render_mode: Any, shaping: Any, opponent: Any) -> None:
     if callable(shaping):
         raise ValueError(
             "a callable shaping cannot be vectorized (it sees one game's store at a time); use "
-            "shaping='oracle', 'potential' or 'prediction' here, or the single env ThoughtTicTacToeEnv"
+            "shaping='oracle', 'potential', 'prediction', 'world' or 'world_potential' here, or the single env ThoughtTicTacToeEnv"
         )
     if isinstance(opponent, str) and opponent not in OPPONENTS:
         raise ValueError(f"opponent must be {_OPPONENT_KINDS}, got {opponent!r}")
@@ -82,5 +82,5 @@ def no_solver_table(opponent: Any, shaping: Any, rows: int, cols: int) -> None:
     raise ValueError(
         f"{what} in the vector env reads the solver's complete table (Solver.tables()), which exists only "
         f"for boards of up to {SOLVER_TABLE_CELLS} cells; got {rows}x{cols} = {rows * cols} cells. Use opponent="
-        "'random' or 'heuristic' and shaping=None or 'prediction', or the single env ThoughtTicTacToeEnv"
+        "'random' or 'heuristic' and shaping=None, 'prediction', 'world' or 'world_potential', or the single env ThoughtTicTacToeEnv"
     )

@@ -20,6 +20,7 @@ from tttthought_env.config import AGENT_PLAYERS, CHANNELS, Config, EnvOptions, c
 from tttthought_env.core import Game
 from tttthought_env.layout import layout_for
 from tttthought_env.render import render_rgb
+from tttthought_env.rewards import PER_THOUGHT_KINDS, truth_is_world
 from tttthought_env.transition import WINNER_DRAW, WINNER_O, WINNER_X, outcome_code
 
 from .backend import Backend
@@ -51,8 +52,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
       empty cells. ``opponent_epsilon`` mixes uniform random moves in per game.
     * ``"minimax"`` and ``shaping="oracle"``/``"potential"`` read the solver's complete table
       (:meth:`Solver.tables`); boards over 12 cells have none, and the constructor raises ``ValueError``.
-    * ``shaping`` must be ``None``, ``"oracle"``, ``"potential"`` or ``"prediction"``: a callable shaping sees
-      one game's store at a time and cannot be vectorized (``ValueError``; use the single env for it).
+    * ``shaping`` must be ``None`` or a name of :data:`~tttthought_env.rewards.SHAPING_KINDS`: a callable
+      shaping sees one game's store at a time and cannot be vectorized (``ValueError``; use the single env).
 
     * ``autoreset_mode``: ``"same_step"`` (the default; ``AutoresetMode.SAME_STEP``) or ``"next_step"``
       (``AutoresetMode.NEXT_STEP``, what Gymnasium's vector wrappers such as ``NormalizeObservation`` need).
@@ -96,7 +97,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
     def __init__(
         self, num_envs: int, rows: int = 3, cols: int = 3, k: int = 3, channels: tuple[str, ...] = CHANNELS,
         max_thoughts: int = 3, memory_size: int | None = None, num_markers: int = 2, persist: str = "game",
-        min_thoughts: int = 0,
+        min_thoughts: int = 0, view: str = "full",
         opponent: str | Callable[..., Any] = "random", opponent_epsilon: float = 0.0, agent_player: str = "X",
         illegal_action: str = "lose", thought_cost: float = 0.0, draw_reward: float = 0.0, shaping: Any = None,
         shaping_scale: float = 0.1, shaping_gamma: float = 1.0, obs_mode: str = "flat",
@@ -109,7 +110,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         self.autoreset_mode = checked_autoreset_mode(autoreset_mode)
         # Per instance: Gymnasium's wrappers read the mode from the metadata.
         self.metadata = {**ThoughtVectorEnv.metadata, "autoreset_mode": self.autoreset_mode}
-        self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist, min_thoughts)
+        self.config = cfg = Config(rows, cols, k, channels, max_thoughts, memory_size, num_markers, persist,
+                                   min_thoughts, view)
         self.layout = layout = layout_for(cfg)
         check_episode_limit(max_episode_steps, layout.max_episode_moves_and_thoughts)
         check_choice("agent_player", agent_player, AGENT_PLAYERS)
@@ -162,7 +164,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             return be.full(shape, value, getattr(be.xp, np.dtype(np_dtype).name))
 
         board = lay.board_np
-        st = BatchState(me=zeros((count,), board), opp=zeros((count,), board), agent=zeros((count,), np.int8))
+        st = BatchState(me=zeros((count,), board), opp=zeros((count,), board), agent=zeros((count,), np.int8),
+                        last=zeros((count,), board) if self.config.view == "last_move" else None)
         if not lay.thinking:
             return st
         return st.replace(pos=zeros((count,), board), neg=zeros((count,), board),
@@ -206,6 +209,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             opp = opp | (be.take(k.t.cell_bit, cells) & k.ones_where(first, k.bb))
             variant = (cells + 1) & k.ones_where(first, xp.int32)
         st = st.replace(agent=agent, me=st.me & keep, opp=opp)
+        if st.last is not None:  # a new game's last move is the opponent's opening, if it made one
+            st = st.replace(last=(st.last & keep) | (opp & ~keep))
         if self.lay.thinking:
             st = k.clear_stores(st, rows)
             rt = k.ones_where(rows, st.tleft.dtype)
@@ -221,6 +226,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         agent[1:] = 1
         opp = np.array([0] + [lay.bit(c) for c in range(n)], np.int64).astype(lay.board_np)
         st = self._fresh_state(n + 1).replace(agent=be.asarray(agent), opp=be.asarray(opp))
+        if st.last is not None:
+            st = st.replace(last=st.opp)
         self._tmpl_obs = self.observer.obs(st)
         self._tmpl_mask = self.observer.mask(st)
 
@@ -364,7 +371,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             if not bool(xp.all(counted_legal)):
                 self._raise_illegal(d, counted_legal)
         shaping = self.shaping if self.lay.thinking else None  # without thoughts every shaping variant pays 0
-        optimal = k.optimal_bits(st.me, st.opp, st.agent) if shaping in ("oracle", "potential") else None
+        optimal = self._truth_bits(shaping, st)
         thought = k.think(st, d) if self.lay.thinking else st
         moved, won, draw, reply = k.learner_move(thought, d)
         u = be.uniform(self.num_envs) if self._opponent_draws else be.zeros((self.num_envs,), be.float32)
@@ -413,15 +420,24 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             return self._zeros64()
         if shaping == "prediction":  # the forecast of the store as it stood when the opponent moved
             return k.prediction(thought.pos, thought.neg, obit, scale)
-        if shaping == "oracle":
+        if shaping in PER_THOUGHT_KINDS:
             return k.oracle(d, optimal, scale, self._zeros64())
-        # potential: Φ after each decision point, -Φ when the game ends (see tttthought_env.shaping)
+        # potential variants: Φ after each decision point, -Φ when the game ends (see tttthought_env.shaping)
         gamma = self.shaping_gamma
         phi0 = k.potential(before.pos, before.neg, optimal, scale)
         phi_thought = k.potential(thought.pos, thought.neg, optimal, scale)
         value = xp.where(d.thought, gamma * phi_thought - phi0, -phi0)
-        phi_after = k.potential(after.pos, after.neg, k.optimal_bits(after.me, after.opp, after.agent), scale)
+        phi_after = k.potential(after.pos, after.neg, self._truth_bits(shaping, after), scale)
         return xp.where(reply & ~terminated, gamma * phi_after - phi0, value)
+
+    def _truth_bits(self, shaping: Any, st: BatchState) -> Any:
+        """The propositions true for the learner's store in ``st`` (as :meth:`Shaping.truth_bits`), or None
+        where ``shaping`` judges none: the opponent's cells for the world variants, else the optimal moves."""
+        if truth_is_world(shaping):
+            return st.opp
+        if shaping in ("oracle", "potential"):
+            return self.kernel.optimal_bits(st.me, st.opp, st.agent)
+        return None
 
     def _autoreset(self, new: BatchState, terminated: Any) -> tuple[Any, Any, Any]:
         """Observations and masks of every game as it stands (the terminal ones where a game ended); then the
@@ -510,13 +526,16 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         agent = int(st["agent"])
         mine, theirs = (np.array([int(st[key]) >> c & 1 for c in range(n)]) for key in ("me", "opp"))
         board = (mine * (agent + 1) + theirs * (2 - agent)).astype(np.int8)
+        # (tracked only by view="last_move"; -1 before the opponent's first move)
+        last = int(st["last"]).bit_length() - 1 if "last" in st else -1
         if not lay.thinking:
-            return {"board": board, "agent": agent, "store": (), "thoughts_left": lay.max_thoughts, "thoughts": 0}
+            return {"board": board, "agent": agent, "store": (), "thoughts_left": lay.max_thoughts, "thoughts": 0,
+                    "opponent_last_move": last}
         fields = [int(w) >> (lay.code_bits * f) & lay.field for w in st["store"] for f in range(lay.fields)]
         store = tuple(("+-#"[min(c // n, 2)], c % n if c < 2 * n else c - 2 * n)
                       for c in (value - 1 for value in fields[:int(st["slen"])]))  # oldest first
         return {"board": board, "agent": agent, "store": store, "thoughts_left": int(st["tleft"]),
-                "thoughts": int(st["thoughts"])}
+                "thoughts": int(st["thoughts"]), "opponent_last_move": last}
 
     def game_at(self, i: int) -> Game:
         """Game ``i`` as a :class:`~tttthought_env.core.Game` (for rendering): the learner to move, its store;
@@ -530,6 +549,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         game.pos[agent] = sum(1 << arg for sign, arg in state["store"] if sign == "+")
         game.neg[agent] = sum(1 << arg for sign, arg in state["store"] if sign == "-")
         game.thoughts_left[agent] = state["thoughts_left"]
+        game.last_move[1 - agent] = state["opponent_last_move"]
         game.to_move = agent
         return game
 

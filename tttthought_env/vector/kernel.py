@@ -317,6 +317,8 @@ class Kernel:
         opp = st.opp | obit
         owon = reply & self.won(opp)
         ofull = reply & ~owon & ((st.me | opp) == self.lay.full)
+        if st.last is not None:  # view="last_move": the reply is the opponent's last move now
+            return st.replace(opp=opp, last=(st.last & ~self.ones_where(reply, self.bb)) | obit), obit, owon, ofull
         return st.replace(opp=opp), obit, owon, ofull
 
     # ============================================================ shaping (R(δx) from tttthought_env.rewards)

@@ -51,7 +51,7 @@ class Observer:
         """float32 ``(B, obs_size)`` observations (docs/spec.md, "Observation")."""
         be, xp, lay = self.be, self.xp, self.lay
         n, width = lay.n, self.layout.obs_size
-        fields = [(st.me, 0, n), (st.opp, n, n)]
+        fields = [(st.me, 0, n), (st.opp, n, n)] if st.last is None else [(st.me | st.opp, 0, n), (st.last, n, n)]
         if lay.thinking:
             fields += [(st.pos, 2 * n, n), (st.neg, 3 * n, n)]
         elif lay.max_thoughts > 0:  # thoughts left / max_thoughts stays 1.0: a constant bit

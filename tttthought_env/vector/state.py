@@ -4,7 +4,8 @@ Every field is an array of the backend (NumPy array or PyTorch tensor). Dtypes a
 hold the values (:func:`~tttthought_env.vector.tables.build_layouts` chooses them per configuration);
 "bitboard" means int16 for boards of up to 15 cells, int32 up to 31, int64 up to 64 (bit ``c`` is cell
 ``c``; on 64-cell boards the top cell is the sign bit). The thought fields are ``None`` when no thought
-channel is on (the plain game), ``mcount`` also when the marker channel is off.
+channel is on (the plain game), ``mcount`` also when the marker channel is off, ``last`` unless
+``view="last_move"``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class BatchState:
     mcount: Any = None  #: ``(B, M)`` int8/int16: entries per marker (derivable from the store; read per step).
     tleft: Any = None  #: ``(B,)`` int8: thoughts left this turn.
     thoughts: Any = None  #: ``(B,)`` int8/int16/int32: thoughts of the learner this episode.
+    #: ``(B,)`` bitboard: the opponent's most recent mark (one bit; 0 before its first move), for ``view="last_move"``.
+    last: Any = None
 
     def arrays(self) -> dict[str, Any]:
         """The fields that exist in this configuration, by name."""

@@ -1,0 +1,101 @@
+"""The ``pretrained`` condition: behaviour-clone a scripted thinker into the policy, then train with RL as usual.
+
+Thought MDPs (Hanna & Corrado 2025) find that whether thinking emerges depends on the policy's
+initialisation, so this condition starts from a policy whose thoughts are already useful and asks whether
+RL keeps them. The teacher is a scripted thinker of :mod:`tttthought_env.scripted`: the note-taker on the
+last-move view (it writes down each opponent move, then plays minimax on the board its notes rebuild), on
+the full view the proposer of the solver's optimal cells. Both act on observations only, so the
+demonstrations are states the learner itself can see.
+
+MaskablePPO only: its policy is a distribution to fit by maximum likelihood. A value-based learner
+(QR-DQN) has no such policy; cloning into its Q-values needs a margin loss and demonstrations kept in the
+replay buffer (DQfD), a different method, so the grid does not run ``pretrained`` for QR-DQN
+(docs/benchmark.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch as th
+
+from baselines.envs import make_eval_env
+from tttthought_env.scripted import NoteTaker, OptimalProposer
+
+#: Behaviour-cloning settings every pretrained run shares (merged under a run's ``pretrain`` hyperparameters).
+PRETRAIN_DEFAULTS: dict[str, Any] = {"games": 400, "epochs": 30, "batch_size": 256, "learning_rate": 0.003}
+
+
+def teacher_for(env: Any) -> NoteTaker | OptimalProposer:
+    """The scripted thinker of ``env``'s view."""
+    return NoteTaker(env.config) if env.config.view == "last_move" else OptimalProposer(env.config)
+
+
+def demonstrations(task: str, env_config: dict[str, Any], games: int, seed: int) -> dict[str, np.ndarray]:
+    """The teacher's observations, legal-action masks and actions over ``games`` games of ``task``."""
+    if isinstance(games, bool) or not isinstance(games, int) or games < 1:
+        raise ValueError(f"games must be an int >= 1, got {games!r}")
+    env = make_eval_env(task, env_config)
+    teacher = teacher_for(env)
+    observations, masks, actions = [], [], []
+    for game in range(games):
+        obs, info = env.reset(seed=seed + game)
+        terminated = False
+        while not terminated:
+            action = teacher(obs, info["action_mask"])
+            observations.append(obs)
+            masks.append(info["action_mask"])
+            actions.append(action)
+            obs, _, terminated, _, info = env.step(action)
+    return {"observations": np.asarray(observations, np.float32), "masks": np.asarray(masks, bool),
+            "actions": np.asarray(actions, np.int64)}
+
+
+def _checked_policy(model: Any) -> Any:
+    policy = model.policy
+    if not hasattr(policy, "get_distribution"):
+        raise ValueError(f"behaviour cloning needs a MaskablePPO policy, got {type(policy).__name__}")
+    return policy
+
+
+def behaviour_clone(model: Any, data: dict[str, np.ndarray], epochs: int, batch_size: int, learning_rate: float,
+                    seed: int) -> dict[str, float]:
+    """Fit a MaskablePPO policy to ``data`` by maximum likelihood of the teacher's actions (masked).
+
+    Only the policy's parameters move (the value head is left to RL). Returns the final mean negative
+    log-likelihood and the fraction of states where the policy's masked argmax is the teacher's action.
+    """
+    policy = _checked_policy(model)
+    policy.set_training_mode(True)
+    optimizer = th.optim.Adam(policy.parameters(), lr=learning_rate)
+    obs = th.as_tensor(data["observations"], device=policy.device)
+    masks = data["masks"]
+    actions = th.as_tensor(data["actions"], device=policy.device)
+    order = np.random.default_rng(seed)
+    for _ in range(epochs):
+        for batch in np.array_split(order.permutation(len(actions)), max(len(actions) // batch_size, 1)):
+            distribution = policy.get_distribution(obs[batch], action_masks=masks[batch])
+            loss = -distribution.log_prob(actions[batch]).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    policy.set_training_mode(False)
+    with th.no_grad():
+        distribution = policy.get_distribution(obs, action_masks=masks)
+        nll = float(-distribution.log_prob(actions).mean())
+        agree = float((distribution.distribution.probs.argmax(dim=1) == actions).float().mean())
+    return {"nll": round(nll, 4), "agreement": round(agree, 4), "states": int(len(actions))}
+
+
+def pretrain(model: Any, task: str, env_config: dict[str, Any], settings: dict[str, Any] | None, seed: int) -> dict:
+    """Demonstrations of ``task``'s teacher cloned into ``model``; the summary goes into the run's record."""
+    params = {**PRETRAIN_DEFAULTS, **(settings or {})}
+    unknown = sorted(set(params) - set(PRETRAIN_DEFAULTS))
+    if unknown:
+        raise ValueError(f"pretrain settings must be among {tuple(PRETRAIN_DEFAULTS)}, got unknown {unknown}")
+    _checked_policy(model)
+    data = demonstrations(task, env_config, int(params["games"]), seed=104_729 * (seed + 1))
+    summary = behaviour_clone(model, data, int(params["epochs"]), int(params["batch_size"]),
+                              float(params["learning_rate"]), seed)
+    return {**params, **summary}

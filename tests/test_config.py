@@ -154,7 +154,7 @@ def test_env_options_store_floats_and_accept_callables():
 BAD_OPTIONS = [
     (dict(illegal_action="ignore"), ValueError, r"illegal_action must be one of \('lose', 'raise'\)"),
     (dict(illegal_action=None), ValueError, r"illegal_action"),
-    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict'\)"),
+    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict', 'tokens'\)"),
     (dict(thought_cost=-0.1), ValueError, r"thought_cost.*>= 0"),
     (dict(thought_cost=float("nan")), ValueError, r"thought_cost"),
     (dict(thought_cost=float("inf")), ValueError, r"thought_cost"),

@@ -361,7 +361,7 @@ BAD_ENV_ARGS = [
     (dict(shaping="bogus"), ValueError, r"shaping must be None, one of \('oracle', 'potential', 'prediction', 'world', 'world_potential'\)"),
     (dict(shaping_scale=-1.0), ValueError, r"shaping_scale"),
     (dict(shaping_gamma=1.5), ValueError, r"shaping_gamma.*\[0.0, 1.0\]"),
-    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict'\)"),
+    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict', 'tokens'\)"),
     (dict(render_mode="rgb"), ValueError, r"render_mode must be None or one of.*ansi.*human.*rgb_array"),
     (dict(channels=("think",)), ValueError, r"unknown channel 'think'"),
     (dict(k=4), ValueError, r"k must be between 1 and max\(rows, cols\) = 3"),

@@ -306,7 +306,7 @@ def test_dead_agents_only_take_none():
 
 BAD_ENV_ARGS = [
     (dict(illegal_action="ignore"), ValueError, r"illegal_action must be one of \('lose', 'raise'\)"),
-    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict'\)"),
+    (dict(obs_mode="image"), ValueError, r"obs_mode must be one of \('flat', 'dict', 'tokens'\)"),
     (dict(render_mode="video"), ValueError, r"render_mode must be None or one of"),
     (dict(thought_cost=-1), ValueError, r"thought_cost"),
     (dict(draw_reward=-2.0), ValueError, r"draw_reward"),

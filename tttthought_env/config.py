@@ -20,7 +20,9 @@ PERSIST_MODES: tuple[str, ...] = ("game", "turn")
 #: What the two mark planes of an observation show: whose marks are where (``"full"``), or only which cells
 #: are occupied and the other player's last move (``"last_move"``: only the store can remember the rest).
 VIEWS: tuple[str, ...] = ("full", "last_move")
-OBS_MODES: tuple[str, ...] = ("flat", "dict")
+#: ``"flat"``: the float32 vector; ``"dict"``: it and the int8 action mask; ``"tokens"``: the position as rows of
+#: ``(type, value, position)`` with a token mask and the action mask (docs/spec.md, "Token observations").
+OBS_MODES: tuple[str, ...] = ("flat", "dict", "tokens")
 ILLEGAL_ACTION_MODES: tuple[str, ...] = ("lose", "raise")
 AGENT_PLAYERS: tuple[str, ...] = ("X", "O", "random")
 #: Boards have at most this many cells (a board is a 64-bit mask).

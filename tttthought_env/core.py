@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import struct
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from tttthought_env.config import CHANNELS, Config, check_int, check_real
-from tttthought_env.layout import ACTION_KINDS, Layout, layout_for, winning_lines
+from tttthought_env.layout import (
+    ACTION_KINDS,
+    TOKEN_BUDGET,
+    TOKEN_EMPTY,
+    TOKEN_MARKER,
+    TOKEN_OCCUPIED,
+    TOKEN_POSITIVE,
+    Layout,
+    layout_for,
+    winning_lines,
+)
 from tttthought_env.transition import WINNER_DRAW, WINNER_NONE
 
 __all__ = ["ACTION_KINDS", "CHANNELS", "EMPTY", "O", "WINNER_DRAW", "WINNER_NONE", "X", "Config", "Game",
@@ -131,6 +142,36 @@ class Game:
         planes = first | second << n | self.pos[player] << 2 * n | self.neg[player] << 3 * n
         marker_counts = tuple(store.count(2 * n + marker) for marker in range(self.layout.marker_slots))
         return _observation_of(self.layout, planes, marker_counts, self.thoughts_left[player], len(store)).copy()
+
+    def observe(self, player: int, obs_mode: str, action_mask: np.ndarray | None) -> Any:
+        """``player``'s observation in ``obs_mode`` (:data:`~tttthought_env.config.OBS_MODES`), with
+        ``action_mask`` (its legal actions; unused by ``"flat"``) in the dict modes as int8."""
+        if obs_mode == "tokens":
+            tokens = self.tokens(player)
+            return {"tokens": tokens, "token_mask": (tokens[:, 0] != 0).view(np.int8),
+                    "action_mask": np.asarray(action_mask, np.int8)}
+        obs = self.observation(player)
+        if obs_mode == "flat":
+            return obs
+        return {"observation": obs, "action_mask": np.asarray(action_mask, np.int8)}
+
+    def tokens(self, player: int) -> np.ndarray:
+        """``player``'s int64 ``(L, 3)`` token observation (docs/spec.md, "Token observations"): one
+        ``(type, value, position)`` row per cell, per store entry (oldest first, position = age, 0 newest;
+        zero rows pad to ``memory_size``) and for the budget (thoughts left)."""
+        n, store = self.n, self.stores[player]
+        first, second = self.mark_planes(player)
+        rows = np.zeros((self.layout.token_count, 3), np.int64)
+        full = self.config.view == "full"
+        for cell in range(n):
+            one, two = first >> cell & 1, second >> cell & 1
+            kind = TOKEN_EMPTY + one + 2 * two if full else TOKEN_EMPTY + (TOKEN_OCCUPIED - TOKEN_EMPTY) * one + two
+            rows[cell] = (kind, cell, cell)
+        for slot, code in enumerate(store):
+            kind = TOKEN_POSITIVE + min(code // n, 2)
+            rows[n + slot] = (kind, code - 2 * n if kind == TOKEN_MARKER else code % n, len(store) - 1 - slot)
+        rows[-1] = (TOKEN_BUDGET, self.thoughts_left[player], 0)
+        return rows
 
     def legal_bits(self, player: int) -> int:
         """The legal actions of ``player`` as a bitmask over action ids (0 if it is not to act)."""

@@ -51,7 +51,9 @@ class ThoughtTicTacToeEnv(gym.Env):
     slots, only with the marker channel), thoughts left / ``max(max_thoughts, 1)``, entries /
     ``memory_size``. With ``view="last_move"`` the first two planes are instead the occupied cells and
     the opponent's last move (one-hot), so only the store can remember who holds what (docs/spec.md,
-    "Views"). With ``obs_mode="dict"``: ``{"observation": that, "action_mask": int8 (A,)}``.
+    "Views"). With ``obs_mode="dict"``: ``{"observation": that, "action_mask": int8 (A,)}``; with
+    ``obs_mode="tokens"``: ``{"tokens": int64 (L, 3), "token_mask": int8 (L,), "action_mask": int8 (A,)}``,
+    one ``(type, value, position)`` row per cell, store slot and the budget (docs/spec.md, "Token observations").
     ``action_masks()`` returns the legal actions as a bool array (sb3-contrib's MaskablePPO calls it);
     ``info["action_mask"]`` carries the same after every reset and step.
 
@@ -80,14 +82,14 @@ class ThoughtTicTacToeEnv(gym.Env):
     ``"minimax"``, ``"heuristic"`` or a callable ``(board, rng) -> cell``; ``opponent_epsilon=0.0``;
     ``agent_player="X"``, ``"O"`` or ``"random"``; ``illegal_action="lose"`` or ``"raise"``;
     ``thought_cost=0.0``; ``draw_reward=0.0``; ``shaping=None``, ``"oracle"``, ``"potential"``,
-    ``"prediction"``, ``"world"``, ``"world_potential"`` or a callable; ``shaping_scale=0.1``; ``shaping_gamma=1.0``; ``obs_mode="flat"``
-    or ``"dict"``; ``render_mode=None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
+    ``"prediction"``, ``"world"``, ``"world_potential"`` or a callable; ``shaping_scale=0.1``; ``shaping_gamma=1.0``; ``obs_mode="flat"``,
+    ``"dict"`` or ``"tokens"``; ``render_mode=None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
 
     ## Version History
     * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
       numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
       Added without changing any trajectory: ``min_thoughts``, ``view`` and the ``LastMove-`` twin ids,
-      ``shaping="world"`` and ``"world_potential"``.
+      ``shaping="world"`` and ``"world_potential"``, ``obs_mode="tokens"``.
     """
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}
@@ -155,10 +157,7 @@ class ThoughtTicTacToeEnv(gym.Env):
 
     # --------------------------------------------------------------- internals
     def _observe(self) -> Any:
-        obs = self.game.observation(self.agent)
-        if self.options.obs_mode == "flat":
-            return obs
-        return {"observation": obs, "action_mask": self._mask.astype(np.int8)}
+        return self.game.observe(self.agent, self.options.obs_mode, self._mask)
 
     def _opponent_reply(self) -> list[float]:
         """The opponent's move (it only moves, never thinks); the shaping it earns each player."""

@@ -17,6 +17,11 @@ from tttthought_env.config import Config
 #: Every channel name :meth:`Layout.decode` can return, in action-block order.
 ACTION_KINDS: tuple[str, ...] = ("move", "propose", "negate", "forget", "marker")
 
+#: Token types of ``obs_mode="tokens"`` (0 is padding): a cell (empty, mine, the opponent's in the full view;
+#: occupied, the opponent's last move in the last-move view), a store entry (``+p``, ``-p``, a marker), the budget.
+TOKEN_EMPTY, TOKEN_MINE, TOKEN_THEIRS, TOKEN_POSITIVE, TOKEN_NEGATIVE, TOKEN_MARKER, TOKEN_BUDGET = 1, 2, 3, 4, 5, 6, 7
+TOKEN_OCCUPIED, TOKEN_LAST_MOVE = 8, 9
+
 
 @cache
 def winning_lines(rows: int, cols: int, k: int) -> tuple[tuple[int, ...], ...]:
@@ -130,12 +135,30 @@ class Layout:
                 return True
         return False
 
+    @property
+    def token_count(self) -> int:
+        """Rows of a token observation: ``N`` cells, ``memory_size`` store slots, the budget."""
+        return self.n_cells + self.memory_size + 1
+
+    def token_high(self) -> np.ndarray:
+        """int64 ``(L, 3)``: the largest ``(type, value, position)`` of each row (the rows of docs/spec.md)."""
+        n, cfg = self.n_cells, self.config
+        cells = [(TOKEN_LAST_MOVE, n - 1, n - 1)] * n
+        store = [(TOKEN_MARKER, max(n, cfg.num_markers) - 1, self.memory_size - 1)] * self.memory_size
+        return np.array([*cells, *store, (TOKEN_BUDGET, cfg.max_thoughts, 0)], np.int64)
+
     def observation_space(self, obs_mode: str) -> spaces.Space:
-        """The float32 vector, or ``{"observation", "action_mask"}`` (int8) for ``obs_mode="dict"``."""
+        """The float32 vector, ``{"observation", "action_mask"}`` (int8) for ``obs_mode="dict"``, or
+        ``{"tokens", "token_mask", "action_mask"}`` for ``obs_mode="tokens"``."""
+        mask_space = spaces.Box(0, 1, (self.action_size,), np.int8)
+        if obs_mode == "tokens":
+            return spaces.Dict({"tokens": spaces.Box(np.zeros((self.token_count, 3), np.int64), self.token_high(),
+                                                     dtype=np.int64),
+                                "token_mask": spaces.Box(0, 1, (self.token_count,), np.int8),
+                                "action_mask": mask_space})
         vector_space = spaces.Box(0.0, 1.0, (self.obs_size,), np.float32)
         if obs_mode == "flat":
             return vector_space
-        mask_space = spaces.Box(0, 1, (self.action_size,), np.int8)
         return spaces.Dict({"observation": vector_space, "action_mask": mask_space})
 
 

@@ -70,7 +70,7 @@ class raw_env(AECEnv):
     ``{"observation": Box(0, 1, (4N + M + 2,), float32), "action_mask": Box(0, 1, (A,), int8)}``,
     from the observing player's side; the mask is all zeros for a player that is not to act. With
     ``view="last_move"`` the first two planes are the occupied cells and the other player's last move.
-    ``obs_mode="flat"`` gives the vector alone.
+    ``obs_mode="flat"`` gives the vector alone, ``obs_mode="tokens"`` the token dict of the Gymnasium env.
 
     ## Rewards
     At the end, ``+1`` to the winner and ``-1`` to the loser, ``draw_reward`` (default 0) to both on
@@ -95,7 +95,7 @@ class raw_env(AECEnv):
     * v0: initial release (spec v0, docs/spec.md). Unreleased, same trajectories: the infos have one
       numeric shape at every step, and the ids register no step limit (docs/versioning.md, errata).
       Added without changing any trajectory: ``min_thoughts``, ``view`` and the ``LastMove-`` twin ids,
-      ``shaping="world"`` and ``"world_potential"``.
+      ``shaping="world"`` and ``"world_potential"``, ``obs_mode="tokens"``.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "ansi", "rgb_array"], "name": "tttthought_v0", "is_parallelizable": False,
@@ -192,10 +192,8 @@ class raw_env(AECEnv):
 
     def observe(self, agent: str) -> Any:
         player = AGENTS.index(agent)
-        obs = self.game.observation(player)
-        if self.options.obs_mode == "flat":
-            return obs
-        return {"observation": obs, "action_mask": self._int8_mask(player)}
+        flat = self.options.obs_mode == "flat"  # (no mask to build then)
+        return self.game.observe(player, self.options.obs_mode, None if flat else self._int8_mask(player))
 
     # ---------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:

@@ -140,7 +140,7 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
         self.kernel = Kernel(self.backend, lay, tables, opponent=opponent, epsilon=self.opponent_epsilon,
                              persist=cfg.persist, reset_can_end=agent_player != "X" and (cfg.k == 1 or n == 1),
                              channels=cfg.channels, min_thoughts=cfg.min_thoughts)
-        self.observer = Observer(self.kernel, layout)
+        self.observer = Observer(self.kernel, layout, obs_mode)
         self._build_templates()
 
         self.single_observation_space = layout.observation_space(obs_mode)
@@ -462,7 +462,8 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             new, variant = self._reset_rows(new, terminated)
             v = variant if variant is not None else be.zeros((self.num_envs,), be.int32)
             col = terminated[:, None]
-            obs = xp.where(col, be.take(self._tmpl_obs, v), obs)
+            rows = xp.reshape(terminated, (-1,) + (1,) * (obs.ndim - 1))  # (tokens are (B, L, 3))
+            obs = xp.where(rows, be.take(self._tmpl_obs, v), obs)
             mask = xp.where(col, be.take(self._tmpl_mask, v), mask)
         self._state = new
         self._mask = mask
@@ -493,9 +494,13 @@ class ThoughtVectorEnv(GymnasiumCalls, VectorEnv):
             for key, value in where_rows.arrays().items()})
 
     def _format_obs(self, obs: Any, mask: Any) -> Any:
+        """The batched twin of :meth:`tttthought_env.core.Game.observe`."""
+        xp, int8 = self.backend.xp, self.backend.int8
+        if self.obs_mode == "tokens":
+            return {"tokens": obs, "token_mask": xp.astype(obs[:, :, 0] != 0, int8), "action_mask": xp.astype(mask, int8)}
         if self.obs_mode == "flat":
             return obs
-        return {"observation": obs, "action_mask": self.backend.xp.astype(mask, self.backend.int8)}
+        return {"observation": obs, "action_mask": xp.astype(mask, int8)}
 
     def _raise_illegal(self, d: Decision, legal: Any) -> None:
         be = self.backend

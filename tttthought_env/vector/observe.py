@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tttthought_env.layout import Layout
+import numpy as np
+
+from tttthought_env.layout import (
+    TOKEN_BUDGET,
+    TOKEN_EMPTY,
+    TOKEN_MARKER,
+    TOKEN_MINE,
+    TOKEN_OCCUPIED,
+    TOKEN_POSITIVE,
+    Layout,
+)
 
 from .kernel import Kernel
 from .state import BatchState
@@ -19,9 +29,10 @@ from .state import BatchState
 class Observer:
     """Observations, masks and action sampling of one configuration."""
 
-    def __init__(self, kernel: Kernel, layout: Layout) -> None:
+    def __init__(self, kernel: Kernel, layout: Layout, obs_mode: str = "flat") -> None:
         self.k, self.be, self.xp, self.lay = kernel, kernel.be, kernel.xp, kernel.lay
         self.layout = layout
+        self.tokens_mode = obs_mode == "tokens"
         self.offsets = {channel: start for channel, (start, _) in layout.blocks.items()}
         n = layout.n_cells
         self.obs_marker = 4 * n  # columns of the observation, as in the core
@@ -48,7 +59,10 @@ class Observer:
 
     # ============================================================ observations
     def obs(self, st: BatchState) -> Any:
-        """float32 ``(B, obs_size)`` observations (docs/spec.md, "Observation")."""
+        """float32 ``(B, obs_size)`` observations (docs/spec.md, "Observation"), or with ``obs_mode="tokens"``
+        the int64 ``(B, L, 3)`` tokens (:meth:`tokens`)."""
+        if self.tokens_mode:
+            return self.tokens(st)
         be, xp, lay = self.be, self.xp, self.lay
         n, width = lay.n, self.layout.obs_size
         fields = [(st.me, 0, n), (st.opp, n, n)] if st.last is None else [(st.me | st.opp, 0, n), (st.last, n, n)]
@@ -66,6 +80,38 @@ class Observer:
             obs[:, self.obs_thoughts_left] = xp.astype(st.tleft, f32) / max_thoughts
             obs[:, self.obs_entries] = xp.astype(st.slen, f32) / S
         return obs
+
+    def tokens(self, st: BatchState) -> Any:
+        """int64 ``(B, L, 3)`` token observations, row for row those of :meth:`tttthought_env.core.Game.tokens`."""
+        be, xp, k, lay = self.be, self.xp, self.k, self.lay
+        i64, n = xp.int64, lay.n
+        index = xp.astype(be.asarray(np.arange(n)), i64)[None, :] + xp.zeros((st.me.shape[0], 1), dtype=i64)
+        if st.last is None:  # full view: 1 empty, 2 mine, 3 the opponent's
+            kind = TOKEN_EMPTY + k.bit_columns(st.me, i64) * (TOKEN_MINE - TOKEN_EMPTY) + k.bit_columns(st.opp, i64) * 2
+        else:  # last-move view: 1 empty, 8 occupied, 9 the opponent's last move
+            kind = (TOKEN_EMPTY + k.bit_columns(st.me | st.opp, i64) * (TOKEN_OCCUPIED - TOKEN_EMPTY)
+                    + k.bit_columns(st.last, i64))
+        rows = [xp.stack([kind, index, index], axis=2)]
+        if lay.thinking:
+            rows.append(self._store_tokens(st))
+        else:  # no thought channel: the store stays empty
+            rows.append(xp.zeros((st.me.shape[0], self.layout.memory_size, 3), dtype=i64))
+        tleft = xp.astype(st.tleft, i64) if st.tleft is not None else xp.full_like(index[:, 0], lay.max_thoughts)
+        budget = xp.stack([xp.full_like(tleft, TOKEN_BUDGET), tleft, xp.zeros_like(tleft)], axis=1)
+        return xp.concat([*rows, budget[:, None, :]], axis=1)
+
+    def _store_tokens(self, st: BatchState) -> Any:
+        """``(B, memory_size, 3)``: the store's entries oldest first (position = age), zero rows after them."""
+        xp, lay, n = self.xp, self.lay, self.lay.n
+        i64 = xp.int64
+        fields = [(st.store[:, w] >> (lay.code_bits * f)) & lay.field for w in range(lay.words) for f in range(lay.fields)]
+        codes = xp.stack(fields[:self.layout.memory_size], axis=1) - 1  # -1 where the slot is empty
+        used = codes >= 0
+        kind = TOKEN_POSITIVE + xp.minimum(codes // n, xp.full_like(codes, 2))
+        value = xp.where(kind == TOKEN_MARKER, codes - 2 * n, codes - (codes // n) * n)
+        slot = xp.astype(self.be.asarray(np.arange(self.layout.memory_size)), i64)[None, :]
+        age = xp.astype(st.slen, i64)[:, None] - 1 - slot
+        return xp.astype(xp.stack([kind, value, age], axis=2) * xp.astype(used, i64)[:, :, None], i64)
 
     # ============================================================ legal actions
     def legal_fields(self, st: BatchState) -> list[tuple[Any, int, int]]:

@@ -1,4 +1,4 @@
-"""Command line of the baselines: ``train``, ``eval``, ``grid`` and ``report``.
+"""Command line of the baselines: ``train``, ``eval``, ``grid``, ``sweep``, ``probe`` and ``report``.
 
 Standalone: ``python -m baselines train --algo maskable_ppo --condition oracle --capacity tiny``.
 Inside another argparse program: ``baselines.cli.add_subcommands(subparsers)`` registers the four
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from baselines.config import ALGOS, CAPACITIES, CONDITIONS
+from baselines.config import ALGOS, ARCHS, CAPACITIES, CONDITIONS, PROBE_FILE, PROBE_MODES
 
 VEC_CHOICES = ("auto", "batched", "single")
 
@@ -39,10 +39,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.condition is None and args.task is None:
         args.condition = "plain"
-    name = f"{args.condition or args.task.replace('/', '_')}_{args.algo}_{args.capacity}_seed{args.seed}"
+    arch = "" if args.arch == "mlp" else f"_{args.arch}"
+    name = f"{args.condition or args.task.replace('/', '_')}_{args.algo}_{args.capacity}{arch}_seed{args.seed}"
     save = None if args.no_save else (args.save or str(Path("runs") / "checkpoints" / name))
     config = make_run_config(
         args.algo, args.condition, task=args.task, env=parse_env_overrides(args.env), capacity=args.capacity,
+        arch=args.arch,
         seed=args.seed, total_timesteps=args.timesteps, eval_games=args.eval_games, device=args.device,
         threads=args.threads, vec=args.vec, tensorboard=args.tensorboard, save_path=save,
         progress_bar=not args.no_progress,
@@ -82,7 +84,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except CheckpointError as err:
         raise CommandError(str(err)) from None
     final = evaluate_protocol(make_scorer(model), config["task"], config["env"], args.games, seed=args.seed,
-                              opponents=tuple(args.opponents))
+                              opponents=tuple(args.opponents),
+                              training_mix=config.get("hyperparams", {}).get("opponent_mix"))
     _print_eval(final)
     if args.out:
         print(f"results: {write_record({'run': config, 'final': final}, args.out)}")
@@ -90,14 +93,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
-    from baselines.grid import grid_jobs, record_path, record_status, run_grid
+    from baselines.grid import grid_jobs
+    from baselines.sweep import read_selection
+    from tttthought_env.cli import CommandError
 
+    try:
+        tuned = read_selection(args.tuned) if args.tuned else None
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if args.arch_grid:  # issue 13's grid: token networks beside the MLP, MaskablePPO, four conditions per view
+        from baselines.grid import architecture_conditions
+        from baselines.report.records import load_records
+
+        args.conditions = architecture_conditions(load_records(args.results))
+        args.algos, args.no_unmasked, args.archs = ["maskable_ppo"], True, ["mlp", "deepsets", "transformer"]
+        print(f"architecture grid: conditions {' '.join(args.conditions)}", file=sys.stderr)
     jobs = grid_jobs(
         seeds=range(args.seeds) if args.seed_list is None else args.seed_list,
         conditions=args.conditions, algos=args.algos, capacities=args.capacities, unmasked=not args.no_unmasked,
         budget_scale=args.budget_scale, eval_games=args.eval_games, save_models=args.save_models,
-        device=args.device, vec=args.vec,
+        device=args.device, vec=args.vec, tuned=tuned, archs=args.archs,
     )
+    return _run_jobs(args, jobs, "grid")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from baselines.sweep import load_sweep, sweep_jobs, write_selection
+
+    spec = load_sweep()
+    jobs = sweep_jobs(spec, args.conditions, budget_scale=args.budget_scale, eval_games=args.eval_games)
+    status = 0 if args.select_only else _run_jobs(args, jobs, "sweep")
+    if not args.dry_run:
+        print(f"sweep: the selection is in {write_selection(args.results, spec)}", file=sys.stderr)
+    return status
+
+
+def _run_jobs(args: argparse.Namespace, jobs: list[dict[str, Any]], name: str) -> int:
+    """Run (or with ``--dry-run`` list) the jobs that have no valid record under ``args.results``."""
+    from baselines.grid import record_path, record_status, run_grid
+
     if args.ray:
         try:
             import ray  # noqa: F401
@@ -108,7 +142,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     if args.dry_run:  # run_grid says these itself
         for path, problem in bad:
             print(f"grid: would redo {path}: {problem}", file=sys.stderr)
-    print(f"{len(jobs)} runs in the grid, {len(jobs) - len(todo)} already have a valid record, {len(todo)} to run "
+    print(f"{len(jobs)} runs in the {name}, {len(jobs) - len(todo)} already have a valid record, {len(todo)} to run "
           f"({len(bad)} of them with a record that does not count) "
           f"({'Ray at ' + args.ray if args.ray else f'{args.jobs} processes'})", file=sys.stderr)
     if args.dry_run:
@@ -116,9 +150,9 @@ def cmd_grid(args: argparse.Namespace) -> int:
             print(record_path(args.results, job))
         return 0
     summary = run_grid(jobs, args.results, processes=args.jobs, ray_address=args.ray, progress=not args.no_progress)
-    print(f"grid: {summary['done']} runs done, {summary['skipped']} skipped (had records), "
+    print(f"{name}: {summary['done']} runs done, {summary['skipped']} skipped (had records), "
           f"{len(summary['failed'])} failed, {summary['seconds']:.0f} s", file=sys.stderr)
-    if args.report and summary["done"] + summary["skipped"] > 0:
+    if getattr(args, "report", False) and summary["done"] + summary["skipped"] > 0:
         from baselines.report import report
 
         print(f"report: {report(args.results, args.doc, args.img)}", file=sys.stderr)
@@ -128,13 +162,13 @@ def cmd_grid(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from baselines.report import report
 
-    print(f"wrote {report(args.results, args.out, args.img)} and figures under {args.img}")
+    print(f"wrote {report(args.results, args.out, args.img, title=args.title)} and figures under {args.img}")
     return 0
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Register ``train``, ``eval``, ``grid`` and ``report`` on an argparse subparsers object."""
-    for add in (add_train, add_eval, add_grid, add_report):
+    """Register ``train``, ``eval``, ``grid``, ``sweep``, ``probe`` and ``report`` on an argparse subparsers object."""
+    for add in (add_train, add_eval, add_grid, add_sweep, add_probe, add_report):
         add(subparsers)
 
 
@@ -151,6 +185,9 @@ def add_train(subparsers: Any) -> None:
     train.add_argument("--env", action="append", metavar="KEY=VALUE",
                        help="env setting on top of the task's, repeatable (e.g. --env shaping=oracle)")
     train.add_argument("--capacity", choices=CAPACITIES, default="default")
+    train.add_argument("--arch", choices=ARCHS, default="mlp",
+                       help="network: mlp (the flat vector) or a token network, deepsets or transformer "
+                            "(obs_mode='tokens'; sizes in baselines/hyperparams/archs.yml)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--timesteps", type=int, help="step budget (default: the YAML's total_timesteps)")
     train.add_argument("--eval-games", type=int, help="games per opponent in the final evaluation (default 1000)")
@@ -200,6 +237,8 @@ def add_grid(subparsers: Any) -> None:
     grid.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=tuple(CONDITIONS))
     grid.add_argument("--algos", nargs="+", default=["maskable_ppo", "qrdqn"], choices=["maskable_ppo", "qrdqn"])
     grid.add_argument("--capacities", nargs="+", default=list(CAPACITIES), choices=CAPACITIES)
+    grid.add_argument("--archs", nargs="+", default=["mlp"], choices=ARCHS,
+                      help="networks (default mlp; the architecture grid adds deepsets transformer)")
     grid.add_argument("--no-unmasked", action="store_true", help="skip the plain-QR-DQN comparison runs")
     grid.add_argument("--results", default="results", help="results directory (records under <results>/records)")
     grid.add_argument("--budget-scale", type=float, default=1.0, help="multiply every step budget (quick checks)")
@@ -212,8 +251,64 @@ def add_grid(subparsers: Any) -> None:
     grid.add_argument("--report", action="store_true", help="regenerate the report afterwards")
     grid.add_argument("--doc", default="docs/results.md", help="report path for --report")
     grid.add_argument("--img", default="docs/img", help="figure directory for --report")
+    grid.add_argument("--arch-grid", action="store_true",
+                      help="the architecture grid: MaskablePPO, mlp/deepsets/transformer, per view plain, thoughts, "
+                           "the best R(δx) of the headline records and pretrained")
+    grid.add_argument("--tuned", metavar="JSON", help="train each cell with a sweep's selection "
+                                                      "(results/sweeps/tuning/selected.json, written by sweep)")
     grid.add_argument("--no-progress", action="store_true")
     grid.set_defaults(func=cmd_grid)
+
+
+def add_sweep(subparsers: Any) -> None:
+    """Register ``sweep``: the tuning sweep of baselines/hyperparams/sweep.yml (resumable) and its selection."""
+    sweep = subparsers.add_parser("sweep", help="the equal tuning sweep of every condition, then its selection",
+                                  description="Train every combination of baselines/hyperparams/sweep.yml for every "
+                                              "condition on the held-out sweep seeds, then select one per cell by "
+                                              "the documented rule (selected.json, for grid --tuned).")
+    sweep.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: CPU count)")
+    sweep.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=tuple(CONDITIONS))
+    sweep.add_argument("--results", default="results/sweeps/tuning", help="records and selected.json go here")
+    sweep.add_argument("--budget-scale", type=float, default=1.0, help="multiply every step budget (quick checks)")
+    sweep.add_argument("--eval-games", type=int, help="games per opponent (default 1000; quick checks only)")
+    sweep.add_argument("--select-only", action="store_true", help="only (re)write selected.json from the records")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (ADDRESS, 'auto', or 'local')")
+    sweep.add_argument("--dry-run", action="store_true", help="list the runs still to do and stop")
+    sweep.add_argument("--no-progress", action="store_true")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def add_probe_arguments(parser: argparse.ArgumentParser) -> None:
+    """The probe's options, for ``python -m baselines.probe`` and the ``probe`` subcommand alike (no torch here:
+    ``--help`` stays light)."""
+    parser.add_argument("--out", type=Path, default=Path("results/probe"), help="folder for probe.json and README.md")
+    parser.add_argument("--hyperparams", type=Path, default=PROBE_FILE, help="the probe YAML")
+    parser.add_argument("--quick", action="store_true", help="the YAML's quick settings (one seed, tiny, a subset)")
+    parser.add_argument("--archs", nargs="+", choices=ARCHS)
+    parser.add_argument("--sizes", nargs="+", choices=CAPACITIES)
+    parser.add_argument("--modes", nargs="+", choices=PROBE_MODES)
+    parser.add_argument("--seeds", nargs="+", type=int)
+    parser.add_argument("--epochs", type=int, help="override the YAML's train.epochs (>= 1)")
+
+
+def add_probe(subparsers: Any) -> None:
+    """Register ``probe``: the capacity probe (supervised, exact, no RL) of baselines/probe.py."""
+    probe = subparsers.add_parser("probe", help="the capacity probe: one pass vs two passes through thoughts",
+                                  description="Train each architecture and size by supervised learning on every "
+                                              "non-terminal 3x3 position: one pass, and two passes through thoughts "
+                                              "(results/probe/, settings in baselines/hyperparams/probe.yml).")
+    add_probe_arguments(probe)
+    probe.set_defaults(func=_cmd_probe)
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from baselines.probe import cmd_probe
+    from tttthought_env.cli import CommandError
+
+    try:
+        return cmd_probe(args)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
 
 
 def add_report(subparsers: Any) -> None:
@@ -222,6 +317,7 @@ def add_report(subparsers: Any) -> None:
     rep.add_argument("--results", default="results")
     rep.add_argument("--out", default="docs/results.md")
     rep.add_argument("--img", default="docs/img")
+    rep.add_argument("--title", default="Results", help="the document's title")
     rep.set_defaults(func=cmd_report)
 
 

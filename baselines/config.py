@@ -13,16 +13,50 @@ from typing import Any
 import yaml
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
+PROBE_FILE = HYPERPARAMS_DIR / "probe.yml"
 
-#: The headline conditions: which registered id, and which env settings on top of its registered ones.
-#: Every grid run plays both sides (agent_player="random") against the registered default opponent
-#: (minimax mixed with 50% random moves).
+#: The headline conditions: which registered id, which env settings on top of its registered ones, the view
+#: (``full``, or ``last_move`` for the twins, where only the store can remember the board) and, for
+#: ``pretrained``, a behaviour-cloned start (:mod:`baselines.pretrain`). Every grid run plays both sides
+#: (agent_player="random") against the training opponents of the YAML (docs/benchmark.md).
+#: The full view keeps the first grid's five conditions and adds ``pretrained``; the twin
+#: (``lastmove_*``) has all of them, plus the world rewards and forced thinking.
 CONDITIONS: dict[str, dict[str, Any]] = {
     "plain": {"task": "tttthought/Plain-v0", "env": {}},
     "thoughts": {"task": "tttthought/Full-v0", "env": {}},
     "oracle": {"task": "tttthought/Full-v0", "env": {"shaping": "oracle"}},
     "potential": {"task": "tttthought/Full-v0", "env": {"shaping": "potential"}},
     "prediction": {"task": "tttthought/Full-v0", "env": {"shaping": "prediction"}},
+    "pretrained": {"task": "tttthought/Full-v0", "env": {}, "pretrain": True},
+    "lastmove_plain": {"task": "tttthought/LastMove-Plain-v0", "env": {}},
+    "lastmove_thoughts": {"task": "tttthought/LastMove-Full-v0", "env": {}},
+    "lastmove_world": {"task": "tttthought/LastMove-Full-v0", "env": {"shaping": "world"}},
+    "lastmove_world_potential": {"task": "tttthought/LastMove-Full-v0", "env": {"shaping": "world_potential"}},
+    "lastmove_oracle": {"task": "tttthought/LastMove-Full-v0", "env": {"shaping": "oracle"}},
+    "lastmove_potential": {"task": "tttthought/LastMove-Full-v0", "env": {"shaping": "potential"}},
+    "lastmove_prediction": {"task": "tttthought/LastMove-Full-v0", "env": {"shaping": "prediction"}},
+    "lastmove_pretrained": {"task": "tttthought/LastMove-Full-v0", "env": {}, "pretrain": True},
+    "lastmove_forced": {"task": "tttthought/LastMove-Full-v0", "env": {"min_thoughts": 1}},
+}
+#: Conditions by view (a twin's condition is named ``lastmove_<full-view name>``).
+VIEW_PREFIX = "lastmove_"
+
+
+def condition_view(condition: str) -> str:
+    """``"last_move"`` for a twin's condition, else ``"full"``."""
+    return "last_move" if condition.startswith(VIEW_PREFIX) else "full"
+
+
+def base_condition(condition: str) -> str:
+    """The condition's name within its view: ``lastmove_plain -> plain``."""
+    return condition[len(VIEW_PREFIX):] if condition.startswith(VIEW_PREFIX) else condition
+
+
+#: Which (condition, algo) pairs a grid cannot run, and why (docs/benchmark.md says the same).
+NOT_APPLICABLE: dict[tuple[str, str], str] = {
+    (name, algo): ("behaviour cloning fits a policy distribution; QR-DQN has none (cloning into Q-values "
+                   "needs a margin loss and a demonstration buffer, DQfD: a different method)")
+    for name in ("pretrained", "lastmove_pretrained") for algo in ("qrdqn", "qrdqn_unmasked")
 }
 #: Settings every condition shares (the side is drawn per game, so evaluation covers both sides).
 COMMON_ENV: dict[str, Any] = {"agent_player": "random"}
@@ -36,9 +70,14 @@ ALGOS: dict[str, tuple[str, str | None]] = {
     "qrdqn_unmasked": ("qrdqn.yml", "unmasked"),
 }
 CAPACITIES: tuple[str, ...] = ("tiny", "default")
+#: The network architectures (baselines/policies.py): ``mlp`` reads the flat vector, the others the tokens.
+ARCHS: tuple[str, ...] = ("mlp", "deepsets", "transformer")
+#: The capacity probe's modes (baselines/probe.py): one pass, and two passes through thoughts.
+PROBE_MODES: tuple[str, ...] = ("one_pass", "two_pass")
 
 #: Keys of a hyperparameter section that the training script consumes itself (not passed to the algorithm).
-RUN_KEYS: tuple[str, ...] = ("n_envs", "total_timesteps", "eval_every", "curve_games", "masked")
+RUN_KEYS: tuple[str, ...] = ("n_envs", "total_timesteps", "eval_every", "curve_games", "masked", "opponent_mix",
+                              "pretrain")
 
 #: The evaluation protocol of docs/benchmark.md.
 EVAL_PROTOCOL: dict[str, Any] = {
@@ -105,9 +144,15 @@ def _task_and_env(condition: str | None, task: str | None,
     return condition, task or spec["task"], {**COMMON_ENV, **spec["env"], **(env or {})}
 
 
-def _set_observation(algo: str, params: dict[str, Any], env_settings: dict[str, Any]) -> None:
-    """QR-DQN's observation: masked reads the mask from a dict observation; plain sees the flat vector
-    and forfeits on an illegal action."""
+def _set_observation(algo: str, params: dict[str, Any], env_settings: dict[str, Any], arch: str = "mlp") -> None:
+    """The observation an algorithm and architecture read: a token network reads ``obs_mode="tokens"``; for the
+    MLP, masked QR-DQN reads the mask from a dict observation and plain QR-DQN sees the flat vector and forfeits
+    on an illegal action."""
+    if arch != "mlp":
+        from baselines.policies import obs_mode_for
+
+        env_settings["obs_mode"] = obs_mode_for(arch, algo)
+        return
     if not algo.startswith("qrdqn"):
         return
     masked = algo != "qrdqn_unmasked" and params.get("masked", True)
@@ -123,6 +168,7 @@ def make_run_config(
     task: str | None = None,
     env: dict[str, Any] | None = None,
     capacity: str = "default",
+    arch: str = "mlp",
     seed: int = 0,
     total_timesteps: int | None = None,
     hyperparams: dict[str, Any] | None = None,
@@ -138,13 +184,19 @@ def make_run_config(
 
     Either a ``condition`` from :data:`CONDITIONS` or a ``task`` (any registered id) plus ``env`` settings;
     ``env`` is applied on top of the condition's settings. ``hyperparams`` overrides the YAML (for tests).
+    The YAML's ``opponent_mix`` (the training opponents, :mod:`baselines.opponent_mix`) applies unless ``env``
+    names an ``opponent`` or ``opponent_epsilon``: then the run trains against that one opponent.
     """
     condition, task, env_settings = _task_and_env(condition, task, env)
     params = load_hyperparams(algo, capacity, condition)
     params = deep_merge(params, hyperparams or {})
     if total_timesteps is not None:
         params["total_timesteps"] = int(total_timesteps)
-    _set_observation(algo, params, env_settings)
+    if arch not in ARCHS:
+        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    _set_observation(algo, params, env_settings, arch)
+    if {"opponent", "opponent_epsilon"} & set(env or {}) and "opponent_mix" not in (hyperparams or {}):
+        params.pop("opponent_mix", None)  # an opponent asked for explicitly wins over the YAML's training mix
     protocol = dict(EVAL_PROTOCOL)
     if eval_games is not None:
         protocol["games"] = int(eval_games)
@@ -152,10 +204,13 @@ def make_run_config(
         "algo": algo,
         "condition": condition,
         "capacity": capacity,
+        "arch": arch,  # the network (baselines/policies.py; sizes in hyperparams/archs.yml), at the capacity
         "seed": int(seed),
         "task": task,
         "env": env_settings,
         "hyperparams": params,
+        # Behaviour cloning before RL (baselines.pretrain), with the YAML's ``pretrain`` settings.
+        "pretrain": bool(CONDITIONS.get(condition, {}).get("pretrain", False)),
         "eval": protocol,
         "device": device,
         "threads": int(threads),

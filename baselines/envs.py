@@ -39,8 +39,30 @@ def _batched_env(task: str, n_envs: int, config: dict[str, Any], strict: bool) -
         return None
 
 
-def make_train_env(task: str, n_envs: int, config: dict[str, Any], seed: int, vec: str = "auto"):
+def make_train_env(task: str, n_envs: int, config: dict[str, Any], seed: int, vec: str = "auto",
+                   opponent_mix: list[dict[str, Any]] | None = None):
     """An SB3 ``VecEnv`` of ``n_envs`` games of ``task`` with ``config`` on top of its registered settings.
+
+    With ``opponent_mix`` (see :mod:`baselines.opponent_mix`) the games are split among the mix's members,
+    each member's games played against its own opponent (``opponent``/``opponent_epsilon`` of ``config``
+    replaced), all in one :class:`~baselines.opponent_mix.ConcatVecEnv`; game ``i`` still gets seed ``seed + i``.
+    """
+    if opponent_mix is None:
+        return _train_env(task, n_envs, config, seed, vec)
+    from baselines.opponent_mix import ConcatVecEnv, mix_counts
+
+    members, start = [], 0
+    for opponent, epsilon, games in mix_counts(opponent_mix, n_envs):
+        members.append(_train_env(task, games, {**config, "opponent": opponent, "opponent_epsilon": epsilon},
+                                  seed + start, vec))
+        start += games
+    env = ConcatVecEnv(members)
+    env.seed(seed)
+    return env
+
+
+def _train_env(task: str, n_envs: int, config: dict[str, Any], seed: int, vec: str = "auto"):
+    """:func:`make_train_env` against the single opponent of ``config``.
 
     ``vec="batched"`` uses the batched vector env's SB3 adapter (``tttthought_env.vector.SB3VecEnv``: all
     games stepped as arrays, no Python loop per game), ``"single"`` SB3's ``DummyVecEnv`` of single

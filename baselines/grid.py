@@ -10,6 +10,7 @@ way the driver writes the records, and a record does not depend on where its run
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from baselines.config import CAPACITIES, CONDITIONS, make_run_config
+from baselines.config import CAPACITIES, CONDITIONS, NOT_APPLICABLE, make_run_config
 
 #: The headline algorithms, and the plain-QR-DQN comparison (default capacity, these conditions).
 HEADLINE_ALGOS: tuple[str, ...] = ("maskable_ppo", "qrdqn")
@@ -27,7 +28,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def record_path(results_dir: str | Path, run: dict[str, Any]) -> Path:
-    return Path(results_dir) / "records" / run["condition"] / run["algo"] / run["capacity"] / f"seed{run['seed']}.json"
+    """``<results>/records/<condition>/<algo>/<capacity>/[arch-<arch>/][<combo>/]seed<k>.json``: a token
+    network's run has its architecture (the MLP's has none), a sweep's run its combination."""
+    folder = Path(results_dir) / "records" / run["condition"] / run["algo"] / run["capacity"]
+    if run.get("arch", "mlp") != "mlp":
+        folder = folder / f"arch-{run['arch']}"
+    if run.get("combo"):
+        folder = folder / run["combo"]
+    return folder / f"seed{run['seed']}.json"
 
 
 def _scale_budget(config: dict[str, Any], budget_scale: float) -> None:
@@ -42,8 +50,9 @@ def _scale_budget(config: dict[str, Any], budget_scale: float) -> None:
 
 def _grid_cells(conditions: list[str], algos: list[str], capacities: list[str],
                 unmasked: bool) -> list[tuple[str, str, str]]:
-    """The (condition, algo, capacity) cells of one seed, plain QR-DQN last."""
-    cells = [(c, a, cap) for c in conditions for a in algos for cap in capacities]
+    """The (condition, algo, capacity) cells of one seed, plain QR-DQN last; a pair of
+    :data:`~baselines.config.NOT_APPLICABLE` is left out (the docs say why)."""
+    cells = [(c, a, cap) for c in conditions for a in algos for cap in capacities if (c, a) not in NOT_APPLICABLE]
     if unmasked:
         cells += [(c, "qrdqn_unmasked", "default") for c in UNMASKED_CONDITIONS if c in conditions]
     return cells
@@ -60,25 +69,61 @@ def grid_jobs(
     save_models: str | Path | None = None,
     device: str = "cpu",
     vec: str = "auto",
+    tuned: dict[str, Any] | None = None,
+    archs: Iterable[str] = ("mlp",),
 ) -> list[dict[str, Any]]:
     """Run configs of the grid, seed-major (all conditions of seed 0 first), so a partial grid is balanced.
 
     ``unmasked`` adds plain QR-DQN (flat observation, illegal actions lose) on :data:`UNMASKED_CONDITIONS`
     at default capacity. ``budget_scale`` multiplies every step budget (and curve interval); ``eval_games``
-    replaces the protocol's 1,000 games per opponent (both only for quick checks: records say so).
+    replaces the protocol's 1,000 games per opponent (both only for quick checks: records say so). ``tuned``: a
+    sweep's selection (:func:`baselines.sweep.read_selection`), each cell trained with its selected overrides.
+    ``archs``: the networks (baselines/policies.py); plain QR-DQN only ever runs the MLP.
     """
+    from baselines.sweep import tuned_overrides
+
     cells = _grid_cells(list(conditions), list(algos), list(capacities), unmasked)
     jobs = []
     for seed in seeds:
-        for condition, algo, capacity in cells:
-            config = make_run_config(algo, condition, capacity=capacity, seed=seed, eval_games=eval_games,
-                                     device=device, vec=vec)
+        for (condition, algo, capacity), arch in itertools.product(cells, archs):
+            if arch != "mlp" and algo == "qrdqn_unmasked":
+                continue
+            overrides = tuned_overrides(tuned, condition, algo, capacity) if tuned else None
+            config = make_run_config(algo, condition, capacity=capacity, arch=arch, seed=seed, eval_games=eval_games,
+                                     device=device, vec=vec, hyperparams=overrides)
             if budget_scale != 1.0:
                 _scale_budget(config, budget_scale)
             if save_models:
-                config["save_path"] = str(Path(save_models) / condition / algo / capacity / f"seed{seed}")
+                # the record's folders under save_models (its arch folder included), the weights' stem seed<k>
+                config["save_path"] = str(Path(save_models) / record_path("", config).relative_to("records")
+                                          .with_suffix(""))
             jobs.append(config)
     return jobs
+
+
+#: The shaped conditions of each view, among which the architecture grid takes the best.
+SHAPED = {"full": ("oracle", "potential", "prediction"),
+          "last_move": ("lastmove_world", "lastmove_world_potential", "lastmove_oracle", "lastmove_potential",
+                        "lastmove_prediction")}
+
+
+def architecture_conditions(records: list[dict[str, Any]]) -> list[str]:
+    """The conditions of the architecture grid (issue 13): per view, plain, thoughts, the best R(δx) and
+    pretrained. The best R(δx) is the shaped condition with the highest IQM final draw-or-better against minimax
+    of MaskablePPO's default MLP in the headline records (the first in :data:`SHAPED` while none has records)."""
+    from baselines.metrics import iqm
+
+    def score(condition: str) -> float:
+        values = [r["final"]["vs_minimax"]["draw_or_better"] for r in records
+                  if r["run"]["condition"] == condition and r["run"]["algo"] == "maskable_ppo"
+                  and r["run"]["capacity"] == "default" and r["run"].get("arch", "mlp") == "mlp"]
+        return float(iqm(values)) if values else float("-inf")
+
+    out = []
+    for view, prefix in (("full", ""), ("last_move", "lastmove_")):
+        best = max(SHAPED[view], key=lambda c: (score(c), -SHAPED[view].index(c)))
+        out += [f"{prefix}plain", f"{prefix}thoughts", best, f"{prefix}pretrained"]
+    return out
 
 
 def run_job(run_config: dict[str, Any]) -> dict[str, Any]:

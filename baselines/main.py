@@ -45,6 +45,18 @@ def require_baselines() -> None:
         raise CommandError(f"the baselines package cannot be imported ({err}); install with: {EXTRA_HINT}") from None
 
 
+def _training_opponents(run_config: dict[str, Any]) -> str:
+    """In words: the opponent mix of the run's hyperparameters, or the env settings' single opponent."""
+    mix = run_config["hyperparams"].get("opponent_mix")
+    if mix:
+        return "a mix: " + ", ".join(f"{m['share']:.0%} of the games {m.get('opponent', 'minimax')} with "
+                                     f"{m.get('epsilon', 0.0):.0%} random moves" for m in mix)
+    registered = gymnasium.spec(run_config["task"]).kwargs
+    opponent = run_config["env"].get("opponent", registered.get("opponent", "random"))
+    epsilon = run_config["env"].get("opponent_epsilon", registered.get("opponent_epsilon", 0.0))
+    return f"{opponent} with {epsilon:.0%} of its moves uniformly random"
+
+
 def results_table(record: dict[str, Any]) -> str:
     """The main job's results table: win/draw/loss against each opponent, thoughts per move, thought utility."""
     final = record["final"]
@@ -142,7 +154,7 @@ def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTE
              hyperparams: dict[str, Any] | None = None, stream: Any = None) -> dict[str, Any]:
     """The main job: train, evaluate, print the results table, save the curve PNG and an episode replay.
 
-    Returns ``{"record": ..., "paths": {...}}``. ``timesteps=None`` takes the (smaller) budget of
+    Returns ``{"record": ..., "paths": {...}}``. ``timesteps=None`` takes the budget of
     ``baselines/hyperparams/maskable_ppo.yml``, the one the benchmark grid uses. Nothing is downloaded.
     """
     stream = sys.stdout if stream is None else stream
@@ -172,10 +184,7 @@ def run_main(out: str | Path = "runs/main", timesteps: int | None = MAIN_TIMESTE
     say(f"\ntrained in {record['train_seconds']:.0f} s, evaluated in {record['final_eval_seconds']:.0f} s "
         f"({record['total_timesteps']:,} steps)\n")
     say(results_table(record))
-    registered = gymnasium.spec(run_config["task"]).kwargs
-    epsilon = run_config["env"].get("opponent_epsilon", registered.get("opponent_epsilon", 0.0))
-    say(f"\ntrained against the registered opponent: {registered.get('opponent', 'random')} with {epsilon:.0%} of "
-        "its moves uniformly random; evaluated against the opponents in the table")
+    say(f"\ntrained against {_training_opponents(run_config)}; evaluated against the opponents in the table")
     say("correct thoughts = thoughts the exact solver agrees with: propose p where p is an optimal move now, "
         "negate p where it is not")
     say("thought utility = score with thoughts - score with thoughts masked, same games (docs/benchmark.md)")

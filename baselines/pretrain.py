@@ -23,8 +23,8 @@ import torch as th
 from baselines.envs import make_eval_env
 from tttthought_env.scripted import NoteTaker, OptimalProposer
 
-#: Behaviour-cloning settings every pretrained run shares (merged under a run's ``pretrain`` hyperparameters).
-PRETRAIN_DEFAULTS: dict[str, Any] = {"games": 400, "epochs": 30, "batch_size": 256, "learning_rate": 0.003}
+#: The behaviour-cloning settings; their values live in the YAML (``pretrain:`` of maskable_ppo.yml).
+PRETRAIN_KEYS: tuple[str, ...] = ("games", "epochs", "batch_size", "learning_rate")
 
 
 def teacher_for(env: Any) -> NoteTaker | OptimalProposer:
@@ -90,10 +90,10 @@ def behaviour_clone(model: Any, data: dict[str, np.ndarray], epochs: int, batch_
 
 def pretrain(model: Any, task: str, env_config: dict[str, Any], settings: dict[str, Any] | None, seed: int) -> dict:
     """Demonstrations of ``task``'s teacher cloned into ``model``; the summary goes into the run's record."""
-    params = {**PRETRAIN_DEFAULTS, **(settings or {})}
-    unknown = sorted(set(params) - set(PRETRAIN_DEFAULTS))
-    if unknown:
-        raise ValueError(f"pretrain settings must be among {tuple(PRETRAIN_DEFAULTS)}, got unknown {unknown}")
+    params = dict(settings or {})
+    if sorted(params) != sorted(PRETRAIN_KEYS):
+        raise ValueError(f"pretrain settings must have exactly the keys {PRETRAIN_KEYS} (the YAML's 'pretrain:'), "
+                         f"got {tuple(params)}")
     _checked_policy(model)
     data = demonstrations(task, env_config, int(params["games"]), seed=104_729 * (seed + 1))
     summary = behaviour_clone(model, data, int(params["epochs"]), int(params["batch_size"]),

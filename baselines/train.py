@@ -27,6 +27,8 @@ from baselines.checkpoints import atomic_write_bytes, checkpoint_paths, load_che
 from baselines.config import RUN_KEYS
 from baselines.envs import make_train_env
 from baselines.evaluate import evaluate_against, evaluate_protocol, make_scorer
+from baselines.metrics import thought_utility
+from baselines.policies import count_parameters
 
 RECORD_SCHEMA = 1
 
@@ -79,6 +81,29 @@ def versions() -> dict[str, str]:
     return out
 
 
+#: Hyperparameters that may be given as a schedule string (see :func:`schedule`).
+SCHEDULED_KEYS: tuple[str, ...] = ("learning_rate", "clip_range")
+
+
+def schedule(name: str, value: Any) -> Any:
+    """A hyperparameter as SB3 takes it: a number as it is, ``"lin_<x>"`` (rl-zoo3's notation) as a linear
+    schedule from ``x`` at the start of training to 0 at its end.
+
+    YAML cannot hold a function, and a decaying step size is what lets a policy settle on the last rare
+    positions instead of oscillating around them (docs/benchmark.md, "Training setup").
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            start = float(value[len("lin_"):])
+        except ValueError:
+            start = -1.0
+        if start > 0:
+            return lambda progress_remaining: progress_remaining * start  # SB3 passes 1 -> 0
+    raise ValueError(f"{name} must be a positive number or 'lin_<positive number>' (linear to 0), got {value!r}")
+
+
 class LearningCurve(BaseCallback):
     """Every ``every`` steps (and at the start and end): ``games`` deterministic masked games vs minimax.
 
@@ -93,19 +118,33 @@ class LearningCurve(BaseCallback):
         self.eval_seconds = 0.0
         self.next_eval = 0
         self.start = 0.0
+        # The budget axes besides steps (docs/benchmark.md, "Fair budgets"): the learner's board moves and its
+        # games so far, counted from the training env's infos as each game ends (thoughts are steps, not moves).
+        self.moves = 0
+        self.games_played = 0
 
     def train_seconds(self) -> float:
         return time.perf_counter() - self.start - self.eval_seconds
 
     def _evaluate(self) -> None:
         began = time.perf_counter()
-        result = evaluate_against(make_scorer(self.model), self.task, self.env_config, "minimax", self.games,
-                                  seed=7_919 * (self.seed + 1))
+        scorer, seed = make_scorer(self.model), 7_919 * (self.seed + 1)
+        result = evaluate_against(scorer, self.task, self.env_config, "minimax", self.games, seed=seed)
+        # Thought utility on the same games with every thought masked (0 where the task has no thought).
+        utility = 0.0
+        if result["thoughts_per_move"] > 0:
+            masked = evaluate_against(scorer, self.task, self.env_config, "minimax", self.games, seed=seed,
+                                      mask_thoughts=True)
+            utility = thought_utility(result["score"], masked["score"])
         self.eval_seconds += time.perf_counter() - began
         self.points.append({
-            "step": int(self.num_timesteps), "train_seconds": round(self.train_seconds(), 3),
+            "step": int(self.num_timesteps), "moves": self.moves, "games": self.games_played,
+            "train_seconds": round(self.train_seconds(), 3),
             "draw_or_better": result["draw_or_better"], "score": result["score"], "win": result["win"],
             "loss": result["loss"], "thoughts_per_move": result["thoughts_per_move"],
+            "thought_mass": result["thought_mass"], "thought_utility": utility,
+            "correct_thought_fraction": result["correct_thought_fraction"],
+            "true_thought_fraction": result["true_thought_fraction"],
         })
         self.next_eval = self.num_timesteps + self.every
         self.logger.record("eval/draw_or_better_vs_minimax", result["draw_or_better"])
@@ -117,6 +156,10 @@ class LearningCurve(BaseCallback):
         self._evaluate()
 
     def _on_step(self) -> bool:
+        for info in self.locals.get("infos", ()):
+            if "episode" in info:  # a game ended: its learner steps minus its thoughts were board moves
+                self.games_played += 1
+                self.moves += int(info["episode"]["l"]) - int(info.get("thoughts", 0))
         if self.num_timesteps >= self.next_eval:
             self._evaluate()
         return True
@@ -125,12 +168,12 @@ class LearningCurve(BaseCallback):
         if not self.points or self.points[-1]["step"] < self.num_timesteps:
             self._evaluate()
 
-    def first_reaching(self) -> tuple[int | None, float | None]:
-        """Steps and training seconds at the first curve point with draw-or-better >= threshold."""
+    def first_reaching(self) -> tuple[int | None, float | None, int | None]:
+        """Steps, training seconds and board moves at the first curve point with draw-or-better >= threshold."""
         for point in self.points:
             if point["draw_or_better"] >= self.threshold:
-                return point["step"], point["train_seconds"]
-        return None, None
+                return point["step"], point["train_seconds"], point["moves"]
+        return None, None, None
 
 
 def build_model(run_config: dict[str, Any], env) -> Any:
@@ -139,7 +182,17 @@ def build_model(run_config: dict[str, Any], env) -> Any:
     masked = bool(params.get("masked", True))
     for key in RUN_KEYS:
         params.pop(key, None)
+    for key in SCHEDULED_KEYS:
+        if key in params:
+            params[key] = schedule(key, params[key])
     cls, policy = algo_class(run_config["algo"], masked)
+    arch = run_config.get("arch", "mlp")
+    if arch != "mlp":  # a token network: its extractor and heads replace the capacity's MLP (policy_kwargs_for)
+        from baselines.policies import policy_kwargs_for, policy_name_for
+
+        policy = policy_name_for(arch, run_config["algo"])
+        kept = {k: v for k, v in params.get("policy_kwargs", {}).items() if k != "net_arch"}  # e.g. n_quantiles
+        params["policy_kwargs"] = {**kept, **policy_kwargs_for(arch, run_config["capacity"], run_config["algo"])}
     tensorboard = run_config.get("tensorboard")
     if tensorboard:
         try:
@@ -192,9 +245,19 @@ def train(run_config: dict[str, Any]) -> dict[str, Any]:
     protocol = run_config["eval"]
 
     # 1. Environment: many games stepped together.
-    env = make_train_env(task, int(params["n_envs"]), env_config, seed, vec=run_config.get("vec", "auto"))
+    env = make_train_env(task, int(params["n_envs"]), env_config, seed, vec=run_config.get("vec", "auto"),
+                         opponent_mix=params.get("opponent_mix"))
     # 2. Model, from the YAML hyperparameters.
     model = build_model(run_config, env)
+    # 2b. The pretrained condition: behaviour-clone the scripted thinker into the policy first (its time and
+    #     its demonstrations are not charged to the RL budget; the record says what it cost).
+    pretrained = None
+    if run_config.get("pretrain"):
+        from baselines.pretrain import pretrain
+
+        pretrain_began = time.perf_counter()
+        pretrained = pretrain(model, task, env_config, params.get("pretrain"), seed)
+        pretrained["seconds"] = round(time.perf_counter() - pretrain_began, 3)
     # 3. Learn, with a learning curve against minimax (and optional periodic checkpoints).
     curve = LearningCurve(task, env_config, int(params["eval_every"]), int(params["curve_games"]), seed,
                           float(protocol["threshold"]))
@@ -211,21 +274,25 @@ def train(run_config: dict[str, Any]) -> dict[str, Any]:
     # 4. Final evaluation: the protocol of docs/benchmark.md.
     eval_began = time.perf_counter()
     final = evaluate_protocol(make_scorer(model), task, env_config, int(protocol["games"]), seed=seed,
-                              opponents=tuple(protocol["opponents"]))
+                              opponents=tuple(protocol["opponents"]), training_mix=params.get("opponent_mix"))
     eval_seconds = time.perf_counter() - eval_began
     if run_config.get("save_path"):
         save_model(model, run_config["save_path"], run_config, sb3_zip=bool(run_config.get("save_sb3_zip")))
-    steps_to, seconds_to = curve.first_reaching()
+    steps_to, seconds_to, moves_to = curve.first_reaching()
     return {
         "schema": RECORD_SCHEMA,
-        "run": {key: run_config[key] for key in ("condition", "algo", "capacity", "seed", "task")},
+        "run": {key: run_config[key] for key in ("condition", "algo", "capacity", "arch", "seed", "task", "combo")
+                if key in run_config},
         "config": run_config,
         "versions": versions(),
         "total_timesteps": int(model.num_timesteps),
         "curve": curve.points,
         "final": final,
+        "pretrain": pretrained,
+        "parameters": count_parameters(model),  # of the network that acts (baselines.policies.count_parameters)
         "steps_to_threshold": steps_to,
         "seconds_to_threshold": seconds_to,
+        "moves_to_threshold": moves_to,
         "train_seconds": round(train_seconds, 3),
         "curve_eval_seconds": round(curve.eval_seconds, 3),
         "final_eval_seconds": round(eval_seconds, 3),

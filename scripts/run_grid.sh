@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# The headline experiment of docs/benchmark.md, end to end: every run of the grid, then the report.
+# The experiments of docs/benchmark.md, end to end, then the report:
+#   1. the tuning sweep (the same small sweep for every condition, held-out seeds 100-101) and its selection;
+#   2. the headline grid (both views, every condition, MaskablePPO and masked QR-DQN, tiny and default MLPs,
+#      seeds 0-9, plus plain QR-DQN on plain and thoughts), each cell with its selection;
+#   3. the architecture grid (MaskablePPO, DeepSets and Transformer beside the MLP, per view plain, thoughts,
+#      the best R(δx) of step 2 and pretrained);
+#   4. the capacity probe; 5. the report.
 #
 #   scripts/run_grid.sh              # one process per CPU core
-#   scripts/run_grid.sh --jobs 16    # any extra arguments go to `python -m baselines grid`
+#   scripts/run_grid.sh --jobs 16    # extra arguments go to every `python -m baselines sweep|grid` call
 #   scripts/run_grid.sh --ray auto   # on an existing Ray cluster (pip install -c constraints.txt -e ".[ray]")
 #
-# 5 conditions x {MaskablePPO, masked QR-DQN} x {tiny, default} x 10 seeds = 200 runs, plus plain QR-DQN
-# (plain, thoughts; default net; 10 seeds) = 220 runs of about 45-60 CPU-seconds each: about 3 CPU-hours,
-# so ~1.5-2 hours on 2 cores, ~15 minutes on 16. Resumable: rerun the same command after an interruption
-# and finished runs (their records under results/records/) are skipped. Results do not depend on the
-# number of processes: each run is seeded and single-threaded.
+# Cost (docs/benchmark.md, "What it costs"): about 26 CPU-hours for steps 1-2 and 13 more for step 3 at the
+# budgets that let the control master the game; under 3 hours on 16 cores. Resumable: rerun the same command
+# after an interruption and every run with a valid record is skipped. Results do not depend on the number of
+# processes: each run is seeded and single-threaded.
 #
-# A fresh clone already holds every committed record, so this command finds nothing to do. To reproduce
-# the numbers yourself, run the grid into another folder and compare its report with docs/results.md:
+# To reproduce the committed numbers, run everything into another folder and compare its report:
 #
 #   RESULTS=my-results scripts/run_grid.sh --jobs 2    # writes my-results/ and my-results/results.md
 set -euo pipefail
@@ -20,7 +24,10 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
 RESULTS="${RESULTS:-results}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-"$PYTHON" -m baselines grid --results "$RESULTS" "$@"
+"$PYTHON" -m baselines sweep --results "$RESULTS/sweeps/tuning" "$@"
+"$PYTHON" -m baselines grid --results "$RESULTS" --tuned "$RESULTS/sweeps/tuning/selected.json" "$@"
+"$PYTHON" -m baselines grid --results "$RESULTS" --tuned "$RESULTS/sweeps/tuning/selected.json" --arch-grid "$@"
+[ -f "$RESULTS/probe/probe.json" ] || "$PYTHON" -m baselines probe --out "$RESULTS/probe"
 if [ "$RESULTS" = results ]; then
     "$PYTHON" -m baselines report --results results --out docs/results.md --img docs/img
 else

@@ -222,7 +222,7 @@ def test_baselines_commands_explain_missing_sb3(capsys, monkeypatch):
 
 def test_plugin_commands_come_from_entry_points_and_missing_ones_say_so(capsys, monkeypatch):
     # Installed: main and the baselines' commands come from the tttthought_env.commands entry points.
-    assert {"main", "train", "eval", "grid", "report"} <= set(cli.plugin_entry_points())
+    assert {"main", "train", "eval", "grid", "sweep", "probe", "report"} <= set(cli.plugin_entry_points())
     # Not installed: each is still listed, and says in one line what to install.
     monkeypatch.setattr(cli, "plugin_entry_points", dict)
     for command in ("main", "train", "report"):

@@ -37,9 +37,10 @@ def test_cloning_makes_the_policy_follow_the_teacher():
 def test_pretrain_refuses_what_it_cannot_do():
     config = make_run_config("qrdqn", "thoughts", task=TWIN, capacity="tiny", seed=0)
     model = build_model(config, make_train_env(TWIN, 2, config["env"], 0))
+    settings = {"games": 2, "epochs": 1, "batch_size": 8, "learning_rate": 0.01}
     with pytest.raises(ValueError, match="needs a MaskablePPO policy, got"):
-        pretrain(model, TWIN, config["env"], {"games": 2}, 0)
-    with pytest.raises(ValueError, match="unknown"):
+        pretrain(model, TWIN, config["env"], settings, 0)
+    with pytest.raises(ValueError, match="must have exactly the keys"):
         pretrain(model, TWIN, config["env"], {"game": 2}, 0)
     with pytest.raises(ValueError, match="games must be an int >= 1, got 0"):
         demonstrations(TWIN, {}, games=0, seed=0)

@@ -33,7 +33,9 @@ PLUGIN_GROUP = "tttthought_env.commands"
 #: Commands the baselines package provides; listed (with a hint) even when it is not installed.
 PLUGIN_COMMANDS = {"main": "the main job: train MaskablePPO with R(δx), evaluate, plot, replay (~3 min)",
                    "train": "train one baseline run", "eval": "evaluate a saved agent with the protocol",
-                   "grid": "run the grid of conditions x algorithms x seeds", "report": "tables and plots of results"}
+                   "grid": "run the grid of conditions x algorithms x seeds",
+                   "sweep": "the equal tuning sweep of every condition", "probe": "the capacity probe (supervised)",
+                   "report": "tables and plots of results"}
 BENCH_HINT = ("the throughput benchmark is not part of the installed package; from a source checkout run "
               "`python benchmarks/bench.py` (add --full for the full one; peers need "
               "pip install -c constraints.txt -e '.[bench]'), see docs/performance.md")

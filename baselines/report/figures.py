@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from baselines.metrics import iqm, performance_profile_ci, stratified_bootstrap_ci
-from baselines.report.records import ALGO_NAMES, CI, Cell, all_conditions, ordered_cells, values
+from baselines.report.records import algo_name, ALGO_NAMES, CI, Cell, all_conditions, ordered_cells, values
 
 Groups = dict[Cell, list[dict]]
 
@@ -44,7 +44,7 @@ def _panel_grid(groups: Groups) -> tuple[Any, dict[tuple[str, str], Any], Any]:
             if not any(k[1] == algo and k[2] == capacity for k in groups):
                 ax.set_visible(False)
                 continue
-            ax.set_title(f"{ALGO_NAMES.get(algo, algo)}, {capacity} net", fontsize=10)
+            ax.set_title(f"{algo_name(algo)}, {capacity} net", fontsize=10)
             ax.grid(alpha=0.3)
             panels[(algo, capacity)] = ax
     steps = FuncFormatter(lambda x, _: f"{x / 1000:.0f}k" if x else "0")
@@ -121,7 +121,7 @@ def plot_intervals(groups: Groups, intervals: dict[tuple[Cell, str], CI | None],
         colour = "C0" if key[2] == "tiny" else "C1"
         ax.errorbar(point, row, xerr=[[point - low], [high - point]], fmt="o", color=colour, capsize=3)
     ax.set_yticks(range(len(keys)))
-    ax.set_yticklabels([f"{ALGO_NAMES.get(a, a)} / {cap} / {c}" for c, a, cap in keys], fontsize=7)
+    ax.set_yticklabels([f"{algo_name(a)} / {cap} / {c}" for c, a, cap in keys], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("draw-or-better vs minimax: IQM and 95% CI")
     ax.grid(alpha=0.3, axis="x")

@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from baselines.report.records import ALGO_NAMES, CI, MASKED_ALGOS, THOUGHT_CONDITIONS, Stats, compare
+from baselines.config import condition_view
+from baselines.report.records import ALGO_NAMES, CI, MASKED_ALGOS, THOUGHT_CONDITIONS, VIEWS, Stats, compare, plain_of
+
+VIEW_NAMES = {"full": "Full view", "last_move": "Last-move view (memory necessary)"}
 
 
-def reading(stats: Stats) -> list[str]:
-    """One bullet per comparison the records allow (a placeholder bullet when they allow none)."""
+def view_conditions(view: str) -> list[str]:
+    """The thought conditions of one view."""
+    return [c for c in THOUGHT_CONDITIONS if condition_view(c) == view]
+
+
+def reading(stats: Stats, extra: list[str] | None = None) -> list[str]:
+    """One bullet per comparison the records allow (a placeholder bullet when they allow none); ``extra``
+    bullets (budgets, collapse) go before the step-budget and masking notes."""
     out: list[str] = []
-    for algo in MASKED_ALGOS:
-        for capacity in ("tiny", "default"):
-            sentence = conditions_sentence(stats, algo, capacity)
+    for view in VIEWS:
+        for algo in MASKED_ALGOS:
+            for capacity in ("tiny", "default"):
+                sentence = conditions_sentence(stats, algo, capacity, view)
+                if sentence:
+                    out.append(sentence)
+        for algo in MASKED_ALGOS:
+            sentence = capacity_sentence(stats, algo, view)
             if sentence:
                 out.append(sentence)
-    for algo in MASKED_ALGOS:
-        sentence = capacity_sentence(stats, algo)
-        if sentence:
-            out.append(sentence)
-    out += budget_sentence(stats) + masking_sentences(stats)
+    out += (extra or []) + budget_sentence(stats) + masking_sentences(stats)
     if not out:
         out.append("- Not enough records for a reading (each comparison needs both of its cells).")
     return out
 
 
-def conditions_sentence(stats: Stats, algo: str, capacity: str) -> str | None:
-    """Each thought condition against plain play (same algorithm and net), then what masking thoughts does."""
-    plain = stats.intervals.get((("plain", algo, capacity), "wd_minimax"))
+def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "full") -> str | None:
+    """Each thought condition of ``view`` against plain play of the view (same algorithm and net), then what
+    masking thoughts does."""
+    plain = stats.intervals.get(((plain_of(view_conditions(view)[0]), algo, capacity), "wd_minimax"))
     if plain is None:
         return None
     groups: dict[str, list[str]] = {"higher": [], "lower": [], "same": []}
-    for condition in THOUGHT_CONDITIONS:
+    for condition in view_conditions(view):
         ci = stats.intervals.get(((condition, algo, capacity), "wd_minimax"))
         if ci is None:
             continue
@@ -37,7 +48,7 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str) -> str | None:
         p = stats.poi.get(((condition, algo, capacity), "wd_minimax"))
         text = f"`{condition}` ({ci[0]:.2f}" + (f", P(>plain) = {p[0]:.2f}" if p else "") + ")"
         groups[verdict if verdict in ("higher", "lower") else "same"].append(text)
-    sentence = (f"- **{ALGO_NAMES[algo]}, {capacity} net.** Plain play reaches a draw-or-better rate of "
+    sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net.** Plain play reaches a draw-or-better rate of "
                 f"{plain[0]:.2f} [{plain[1]:.2f}, {plain[2]:.2f}] against minimax.")
     for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),
                           ("same", " Not separable from plain play: ")):
@@ -45,16 +56,16 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str) -> str | None:
             sentence += lead + ", ".join(groups[verdict]) + "."
     if not groups["higher"]:
         sentence += " No thought condition clearly improves on plain play here."
-    utilities = utility_clauses(stats, algo, capacity)
+    utilities = utility_clauses(stats, algo, capacity, view)
     if utilities:
         sentence += " Masking thoughts at test time: " + "; ".join(utilities) + "."
     return sentence
 
 
-def utility_clauses(stats: Stats, algo: str, capacity: str) -> list[str]:
-    """Per thought condition: whether play with its thoughts beats play with them masked."""
+def utility_clauses(stats: Stats, algo: str, capacity: str, view: str = "full") -> list[str]:
+    """Per thought condition of ``view``: whether play with its thoughts beats play with them masked."""
     clauses = []
-    for condition in THOUGHT_CONDITIONS:
+    for condition in view_conditions(view):
         ci = stats.intervals.get(((condition, algo, capacity), "utility"))
         if ci is None:
             continue
@@ -80,16 +91,18 @@ def _capacity_gap(tiny_plain: CI, default_plain: CI) -> str:
             "are not separable at this budget, so the question has no gap to answer here.")
 
 
-def capacity_sentence(stats: Stats, algo: str) -> str | None:
-    """Does a tiny net with thoughts reach the default net's plain play?"""
-    tiny_plain = stats.intervals.get((("plain", algo, "tiny"), "wd_minimax"))
-    default_plain = stats.intervals.get((("plain", algo, "default"), "wd_minimax"))
+def capacity_sentence(stats: Stats, algo: str, view: str = "full") -> str | None:
+    """Does a tiny net with thoughts reach the default net's plain play (in ``view``)?"""
+    plain = plain_of(view_conditions(view)[0])
+    tiny_plain = stats.intervals.get(((plain, algo, "tiny"), "wd_minimax"))
+    default_plain = stats.intervals.get(((plain, algo, "default"), "wd_minimax"))
     if tiny_plain is None or default_plain is None:
         return None
-    sentence = f"- **Capacity, {ALGO_NAMES[algo]}.** " + _capacity_gap(tiny_plain, default_plain)
+    sentence = f"- **Capacity, {VIEW_NAMES[view].lower()}, {ALGO_NAMES[algo]}.** " + _capacity_gap(tiny_plain,
+                                                                                                    default_plain)
     reach: list[tuple[str, str]] = []
     fall: list[tuple[str, str]] = []
-    for condition in THOUGHT_CONDITIONS:
+    for condition in view_conditions(view):
         ci = stats.intervals.get(((condition, algo, "tiny"), "wd_minimax"))
         if ci is None:
             continue

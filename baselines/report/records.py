@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.config import CONDITIONS
+from baselines.config import CONDITIONS, VIEW_PREFIX, base_condition, condition_view
 from baselines.metrics import iqm, probability_of_improvement_ci, stratified_bootstrap_ci
 
 REPS = 5000  # bootstrap resamples for every interval in the report
@@ -49,7 +49,18 @@ METRICS: dict[str, tuple[str, Callable[[dict], Any], bool]] = {
 ALGO_NAMES = {"maskable_ppo": "MaskablePPO", "qrdqn": "masked QR-DQN", "qrdqn_unmasked": "plain QR-DQN"}
 #: The algorithms compared across conditions (plain QR-DQN only appears beside masked QR-DQN).
 MASKED_ALGOS = tuple(a for a in ALGO_NAMES if a != "qrdqn_unmasked")
-THOUGHT_CONDITIONS = tuple(c for c in CONDITIONS if c != "plain")
+THOUGHT_CONDITIONS = tuple(c for c in CONDITIONS if base_condition(c) != "plain")
+VIEWS = ("full", "last_move")
+
+
+def plain_of(condition: str) -> str:
+    """The plain-play condition of ``condition``'s view (what its thoughts are compared with)."""
+    return VIEW_PREFIX + "plain" if condition_view(condition) == "last_move" else "plain"
+
+
+def in_view(keys: Iterable[Cell], view: str) -> list[Cell]:
+    """The cells of one view, in report order."""
+    return [k for k in ordered_cells(keys) if condition_view(k[0]) == view]
 
 
 def load_records(results_dir: str | Path, skipped: list[tuple[Path, str]] | None = None) -> list[dict[str, Any]]:
@@ -85,12 +96,24 @@ def nonfinite_values(records: list[dict]) -> int:
                if v is not None and not finite(v))
 
 
+def algo_key(run: dict) -> str:
+    """A cell's algorithm: the algorithm's name, with ``+<arch>`` for a token network (the MLP has none)."""
+    arch = run.get("arch", "mlp")
+    return run["algo"] if arch == "mlp" else f"{run['algo']}+{arch}"
+
+
+def algo_name(key: str) -> str:
+    """How the report names a cell's algorithm, e.g. ``MaskablePPO (transformer)``."""
+    algo, _, arch = key.partition("+")
+    return ALGO_NAMES.get(algo, algo) + (f" ({arch})" if arch else "")
+
+
 def group_records(records: list[dict]) -> dict[Cell, list[dict]]:
-    """Records by cell (condition, algorithm, capacity), each cell's runs sorted by seed."""
+    """Records by cell (condition, algorithm[+arch], capacity), each cell's runs sorted by seed."""
     groups: dict[Cell, list[dict]] = defaultdict(list)
     for record in records:
         run = record["run"]
-        groups[(run["condition"], run["algo"], run["capacity"])].append(record)
+        groups[(run["condition"], algo_key(run), run["capacity"])].append(record)
     for runs in groups.values():
         runs.sort(key=lambda r: r["run"]["seed"])
     return dict(groups)
@@ -142,7 +165,8 @@ def ordered_cells(keys: Iterable[Cell]) -> list[Cell]:
     cond_order = {c: i for i, c in enumerate(CONDITIONS)}
     algo_order = {a: i for i, a in enumerate(ALGO_NAMES)}
     cap_order = {"tiny": 0, "default": 1}
-    return sorted(keys, key=lambda k: (algo_order.get(k[1], 9), cap_order.get(k[2], 9), cond_order.get(k[0], 9), k))
+    return sorted(keys, key=lambda k: (algo_order.get(k[1].partition("+")[0], 9), k[1], cap_order.get(k[2], 9),
+                                       cond_order.get(k[0], 9), k))
 
 
 def all_conditions(groups: dict[Cell, Any]) -> list[str]:
@@ -156,7 +180,7 @@ class Stats:
 
     ``poi``: ``(cell, metric) -> P(cell > plain)`` for each thought condition (same algorithm and capacity),
     then ``((condition, "masked_vs_plain", capacity), "wd_minimax") -> P(masked QR-DQN > plain QR-DQN)``.
-    ``capacity_rows``: ``(algo, condition) -> P(tiny net with the condition > default net, plain)``.
+    ``capacity_rows``: ``(algo, condition) -> P(tiny net with the condition > default net, plain of its view)``.
     """
 
     groups: dict[Cell, list[dict]]
@@ -176,8 +200,8 @@ class Stats:
     def _improvements_over_plain(self) -> None:
         for key in self.keys:
             condition, algo, capacity = key
-            base = self.groups.get(("plain", algo, capacity))
-            if condition == "plain" or base is None or algo == "qrdqn_unmasked":
+            base = self.groups.get((plain_of(condition), algo, capacity))
+            if condition == plain_of(condition) or base is None or algo == "qrdqn_unmasked":
                 continue
             for metric in ("wd_minimax", "score_training"):
                 p = improvement(self.groups[key], base, metric)
@@ -186,10 +210,10 @@ class Stats:
 
     def _capacity_comparisons(self) -> None:
         for algo in MASKED_ALGOS:
-            target = self.groups.get(("plain", algo, "default"))
-            if target is None:
-                continue
             for condition in CONDITIONS:
+                target = self.groups.get((plain_of(condition), algo, "default"))
+                if target is None:
+                    continue
                 runs = self.groups.get((condition, algo, "tiny"))
                 p = improvement(runs, target, "wd_minimax") if runs else None
                 if p is not None:

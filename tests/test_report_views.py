@@ -40,10 +40,10 @@ def test_each_view_is_compared_with_its_own_plain_play(tmp_path):
     stats = Stats(group_records(records()))
     assert plain_of("lastmove_world") == "lastmove_plain" and plain_of("oracle") == "plain"
     text = "\n".join(reading(stats))
-    assert "**Last-move view (memory necessary), MaskablePPO, default net.** Plain play reaches a draw-or-better " \
-           "rate of 0.60" in text
+    assert "**Last-move view (memory necessary), MaskablePPO, default net (5 seeds per cell at the fewest: indicative, " \
+           "not the protocol's 10).** Plain play reaches a draw-or-better rate of 0.60" in text
     assert "Clearly higher with thoughts: `lastmove_thoughts` (0.90" in text
-    assert "**Full view, MaskablePPO, default net.** Plain play reaches a draw-or-better rate of 0.95" in text
+    assert "**Full view, MaskablePPO, default net (5 seeds" in text and "Plain play reaches a draw-or-better rate of 0.95" in text
 
 
 def test_view_sections_read_budgets_learning_to_think_and_collapse(tmp_path):
@@ -53,7 +53,8 @@ def test_view_sections_read_budgets_learning_to_think_and_collapse(tmp_path):
     # At 800 moves (what every twin run reached), plain play is read at its 0-move point, thinking at its end.
     assert "At 800 board moves" in text and "clearly above plain play: thoughts (default net: 0.90 vs 0.10)" in text
     assert "Learning to think, fastest first.** thoughts (MaskablePPO, default): median 1,000 steps, 5/5 runs" in text
-    assert "Kept thinking: thoughts (MaskablePPO, default: 2.00 to 1.00)" in text
+    assert ("Kept thinking (thoughts per move, first to last curve point; thought utility the same): thoughts "
+            "(MaskablePPO, default: 2.00 to 1.00; utility +0.00 to +0.40)") in text
     assert (tmp_path / "axes_last_move.png").exists() and (tmp_path / "collapse_last_move.png").exists()
     assert any(line.startswith("### Minimum detectable effect (last_move view)") for line in lines)
     _, full_bullets = view_section(stats, "full", tmp_path, "img")

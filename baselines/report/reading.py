@@ -48,7 +48,11 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
         p = stats.poi.get(((condition, algo, capacity), "wd_minimax"))
         text = f"`{condition}` ({ci[0]:.2f}" + (f", P(>plain) = {p[0]:.2f}" if p else "") + ")"
         groups[verdict if verdict in ("higher", "lower") else "same"].append(text)
-    sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net.** Plain play reaches a draw-or-better rate of "
+    seeds = min(len(stats.groups[(c, a, cap)]) for (c, a, cap) in stats.groups if (a, cap) == (algo, capacity)
+                and condition_view(c) == view)
+    few = (f" ({seeds} seed{'s' if seeds != 1 else ''} per cell at the fewest: indicative, not the protocol's 10)"
+           if seeds < 10 else "")
+    sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net{few}.** Plain play reaches a draw-or-better rate of "
                 f"{plain[0]:.2f} [{plain[1]:.2f}, {plain[2]:.2f}] against minimax.")
     for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),
                           ("same", " Not separable from plain play: ")):

@@ -45,6 +45,7 @@ METRICS: dict[str, tuple[str, Callable[[dict], Any], bool]] = {
     "thoughts_per_move": ("thoughts/move",
                           lambda r: _thinking(r, get(r, "final", "vs_training", "thoughts_per_move")), True),
     "correct": ("correct thoughts", lambda r: get(r, "final", "vs_training", "correct_thought_fraction"), True),
+    "true": ("true thoughts", lambda r: get(r, "final", "vs_training", "true_thought_fraction"), True),
 }
 ALGO_NAMES = {"maskable_ppo": "MaskablePPO", "qrdqn": "masked QR-DQN", "qrdqn_unmasked": "plain QR-DQN"}
 #: The algorithms compared across conditions (plain QR-DQN only appears beside masked QR-DQN).

@@ -66,8 +66,9 @@ def planned_runs() -> int:
 LEGEND = ("Every cell is the interquartile mean (IQM) over seeds with its 95% stratified-bootstrap confidence "
           "interval. *W+D* = win-or-draw rate; *score* = mean pure game return (+1 win, 0 draw, -1 loss; never the "
           "shaped return); *thought utility* = score vs the training opponent with thoughts allowed minus the score "
-          "with every thought action masked; *thoughts/move* and *correct thoughts* (fraction judged correct by the "
-          "solver, markers excluded) are measured against the training opponent; \"–\" = not applicable (no thought "
+          "with every thought action masked; *thoughts/move*, *correct thoughts* (fraction judged correct by the "
+          "solver, markers excluded) and *true thoughts* (fraction true of the board: `+p` where the opponent holds "
+          "`p`, as `shaping=\"world\"` judges) are measured against the training opponent; \"–\" = not applicable (no thought "
           "actions: the utility is 0 by definition), or no finite value to show (no run of the cell defines the "
           "metric, e.g. no judged thoughts).")
 

@@ -125,17 +125,32 @@ def collapse_sentences(groups: dict[Cell, list[dict]], keys: list[Cell], view: s
     kept = [(key, first, last) for key, (first, last, step) in summary.items() if step is None]
     if not summary:
         return []
-    text = f"- **When thoughts die, {view} view.**"
+    text = (f"- **When thoughts die, {view} view.** Thoughts can die two ways: abandoned (fewer per move) or emptied "
+            "(as many, worth nothing: the utility falls).")
     if died:
         died.sort(key=lambda item: item[0])
         text += " Thoughts per move fell below a tenth of their start in " + "; ".join(
             f"{base_condition(k[0])} ({algo_name(k[1])}, {k[2]}: {first:.2f} to {last:.2f}, by step "
             f"{step:,.0f})" for step, k, first, last in died) + "."
     if kept:
-        text += " Kept thinking: " + "; ".join(
-            f"{base_condition(k[0])} ({algo_name(k[1])}, {k[2]}: {first:.2f} to {last:.2f})"
+        text += " Kept thinking (thoughts per move, first to last curve point; thought utility the same): " + "; ".join(
+            f"{base_condition(k[0])} ({algo_name(k[1])}, {k[2]}: {first:.2f} to {last:.2f}; {_utility_path(groups, k)})"
             for k, first, last in kept) + "."
     return [text + _why(groups, [k for _, k, _, _ in died])]
+
+
+def _utility_path(groups: dict[Cell, list[dict]], key: Cell) -> str:
+    """Thought utility at the first and the last curve point (mean over seeds), as text."""
+    curve = _mean_utility(groups[key])
+    return "–" if curve is None else f"utility {curve[0]:+.2f} to {curve[1]:+.2f}"
+
+
+def _mean_utility(runs: list[dict]) -> tuple[float, float] | None:
+    ends = [(r["curve"][0].get("thought_utility"), r["curve"][-1].get("thought_utility")) for r in runs if r.get("curve")]
+    ends = [(a, b) for a, b in ends if finite(a) and finite(b)]
+    if not ends:
+        return None
+    return float(np.mean([a for a, _ in ends])), float(np.mean([b for _, b in ends]))
 
 
 def _why(groups: dict[Cell, list[dict]], died: list[Cell]) -> str:

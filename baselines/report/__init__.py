@@ -33,6 +33,7 @@ from baselines.report.records import (
     values,
 )
 from baselines.report.probe_section import load_probe, probe_section
+from baselines.report.sweep_section import load_sweep_records, sweep_section
 from baselines.report.views import view_section
 from baselines.report.tables import architecture_table, capacity_table, figure_captions, header, improvement_table, main_table, masking_table
 
@@ -66,9 +67,9 @@ def _relpath(target: Path, start: Path) -> str:
 
 
 def build_report(records: list[dict], img_dir: Path, doc_path: Path, probe: list[dict] | None = None,
-                 title: str = "Results", source: str = "results/records/") -> str:
+                 title: str = "Results", source: str = "results/records/", sweep: list[dict] | None = None) -> str:
     """The document's text; draws its figures into ``img_dir`` (linked relative to ``doc_path``); ``probe``: the
-    capacity probe's records, if it has been run."""
+    capacity probe's records, if it has been run; ``sweep``: the tuning sweep's records, if any."""
     stats = Stats(group_records(records))
     img_dir.mkdir(parents=True, exist_ok=True)
     curves_png, profile_png, interval_png = (img_dir / "learning_curves.png", img_dir / "performance_profiles.png",
@@ -84,7 +85,7 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path, probe: list
         view_reading += bullets
     lines = [*header(records, stats, title, source), *main_table(stats, _relpath(interval_png, here)), *improvement_table(stats),
              *capacity_table(stats), *architecture_table(stats), *masking_table(stats), *view_lines,
-             *probe_section(probe),
+             *sweep_section(sweep or []), *probe_section(probe),
              *figure_captions(_relpath(curves_png, here), _relpath(profile_png, here)),
              "## Reading", "",
              "*Generated from the intervals above: 'higher'/'lower' means the 95% CIs do not overlap; otherwise the "
@@ -104,7 +105,7 @@ def report(results_dir: str | Path = "results", doc_path: str | Path = "docs/res
     doc_path, img_dir = Path(doc_path), Path(img_dir)
     write_csv(records, Path(results_dir) / "run_metrics.csv")
     text = build_report(records, img_dir, doc_path, probe=load_probe(results_dir), title=title,
-                        source=f"{Path(results_dir).as_posix()}/records/")
+                        source=f"{Path(results_dir).as_posix()}/records/", sweep=load_sweep_records(results_dir))
     doc_path.parent.mkdir(parents=True, exist_ok=True)
     doc_path.write_text(text)
     return doc_path

@@ -1,0 +1,95 @@
+"""The report's "Tuning sweep" section: every combination of the equal sweep (results/sweeps/tuning/), per cell,
+the one the rule selects, and a generated reading (does tuning change the default; does it keep thoughts useful)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from baselines.report.records import METRICS, algo_name, finite, load_records
+
+
+def load_sweep_records(results_dir: str | Path) -> list[dict[str, Any]]:
+    """The sweep's valid records (``<results_dir>/sweeps/tuning/records``), [] where it has not been run."""
+    root = Path(results_dir) / "sweeps" / "tuning"
+    if not (root / "records").is_dir():
+        return []
+    return [r for r in load_records(root) if r["run"].get("combo")]
+
+
+def _mean(records: list[dict], metric: str) -> float | None:
+    data = [v for v in (METRICS[metric][1](r) for r in records) if finite(v)]
+    return float(np.mean(data)) if data else None
+
+
+def _fmt(value: float | None, signed: bool = False) -> str:
+    return "–" if value is None else (f"{value:+.3f}" if signed else f"{value:.3f}")
+
+
+def _cells(records: list[dict]) -> dict[tuple[str, str, str], dict[str, list[dict]]]:
+    """Records by cell (condition, algo, capacity), then by combination, in the sweep's order of first appearance."""
+    cells: dict[tuple[str, str, str], dict[str, list[dict]]] = {}
+    for record in sorted(records, key=lambda r: (r["run"]["condition"], r["run"]["algo"], r["run"]["capacity"])):
+        run = record["run"]
+        cells.setdefault((run["condition"], run["algo"], run["capacity"]), {}).setdefault(run["combo"], []).append(
+            record)
+    return cells
+
+
+def sweep_table(records: list[dict], selected: dict[str, Any]) -> list[str]:
+    """One row per (cell, combination): seeds run, mean final W+D vs minimax, thought utility, thoughts per move."""
+    lines = ["| condition | algorithm | net | combination | seeds | W+D vs minimax (mean) | thought utility (mean) "
+             "| thoughts/move (mean) | selected |", "|---|---|---|---|---:|---:|---:|---:|:---:|"]
+    for (condition, algo, capacity), by_combo in _cells(records).items():
+        chosen = selected.get(f"{condition}/{algo}/{capacity}", {}).get("combo")
+        for combo, runs in by_combo.items():
+            lines.append(f"| {condition} | {algo_name(algo)} | {capacity} | `{combo}` | {len(runs)} | "
+                         f"{_fmt(_mean(runs, 'wd_minimax'))} | {_fmt(_mean(runs, 'utility'), signed=True)} | "
+                         f"{_fmt(_mean(runs, 'thoughts_per_move'))} | {'yes' if combo == chosen else ''} |")
+    return lines
+
+
+def sweep_reading(records: list[dict], selected: dict[str, Any], default_combos: dict[str, str]) -> list[str]:
+    """Per cell: the selection against the YAML default (the first combination) on W+D and thought utility."""
+    out = []
+    for (condition, algo, capacity), by_combo in _cells(records).items():
+        cell = selected.get(f"{condition}/{algo}/{capacity}")
+        default = default_combos.get(algo)
+        if not cell or default not in by_combo:
+            continue
+        best, base = by_combo[cell["combo"]], by_combo[default]
+        text = f"- **{condition}, {algo_name(algo)}, {capacity}.** "
+        if cell["combo"] == default:
+            text += f"The rule keeps the default `{default}` (W+D {_fmt(_mean(base, 'wd_minimax'))})."
+        else:
+            text += (f"The rule selects `{cell['combo']}`: W+D {_fmt(_mean(best, 'wd_minimax'))} against "
+                     f"{_fmt(_mean(base, 'wd_minimax'))} for the default `{default}`")
+            utility, utility_default = _mean(best, "utility"), _mean(base, "utility")
+            if utility is not None and utility_default is not None:
+                text += f"; thought utility {utility:+.3f} against {utility_default:+.3f}"
+            text += "."
+        seeds = min(len(runs) for runs in by_combo.values())
+        out.append(text + (f" ({seeds} seed{'s' if seeds != 1 else ''} per combination: a screen, not a finding.)"
+                           if seeds < 3 else ""))
+    return out
+
+
+def sweep_section(records: list[dict]) -> list[str]:
+    """The section's lines (empty where the sweep has not been run): the rule of :func:`baselines.sweep.select`
+    applied to ``records`` now, so the section and ``selected.json`` cannot disagree."""
+    if not records:
+        return []
+    from baselines.sweep import SWEPT_ALGOS, combinations, combo_name, load_sweep, select
+
+    spec = load_sweep()
+    selected = select(records, spec)["cells"]
+    default_combos = {algo: combo_name(combinations(spec, algo)[0]) for algo in SWEPT_ALGOS}
+    return ["## Tuning sweep", "",
+            "The equal tuning budget (`python -m baselines sweep`, `baselines/hyperparams/sweep.yml`; records in "
+            "`results/sweeps/tuning/records/`): every combination of the same small sweep for every condition, on the "
+            "held-out seeds, the grid's budget and protocol; the rule selects the combination with the highest mean final "
+            "draw-or-better against minimax (ties: the earlier one, the defaults first). Cells not listed here have not "
+            "been swept yet; the grid trains them with the YAML defaults.", "",
+            *sweep_table(records, selected), "", *sweep_reading(records, selected, default_combos), ""]

@@ -1,0 +1,55 @@
+"""The report's tuning-sweep section: every combination's row, the rule's selection marked, a reading that
+compares the selection with the defaults, and nothing where the sweep has not been run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("sb3_contrib")
+
+from baselines.report.sweep_section import load_sweep_records, sweep_section  # noqa: E402
+from baselines.sweep import combinations, combo_name, load_sweep  # noqa: E402
+
+SPEC = load_sweep()
+DEFAULT, SECOND, THIRD, FOURTH = combinations(SPEC, "maskable_ppo")
+
+
+def fake(condition: str, combo: dict, seed: int, wd: float, utility: float | None = None) -> dict:
+    final = {"vs_minimax": {"draw_or_better": wd}, "vs_training": {"thoughts_per_move": 1.5},
+             "thinking": utility is not None, "thought_utility_training": utility}
+    return {"run": {"condition": condition, "algo": "maskable_ppo", "capacity": "default", "seed": seed,
+                    "combo": combo_name(combo)}, "final": final}
+
+
+def test_no_sweep_no_section():
+    assert sweep_section([]) == []
+
+
+def test_every_combination_has_a_row_and_the_rules_choice_is_marked():
+    records = [fake("lastmove_world", DEFAULT, 100, 0.90, 0.10), fake("lastmove_world", DEFAULT, 101, 0.92, 0.20),
+               fake("lastmove_world", SECOND, 100, 0.97, 0.50), fake("lastmove_world", SECOND, 101, 0.95, 0.40),
+               fake("lastmove_plain", DEFAULT, 100, 0.93), fake("lastmove_plain", THIRD, 100, 0.93)]
+    text = "\n".join(sweep_section(records))
+    rows = [line for line in text.splitlines() if line.startswith("| lastmove_")]
+    assert len(rows) == 4
+    chosen = [row for row in rows if row.endswith("| yes |")]
+    assert [row.split("|")[4].strip() for row in chosen] == [f"`{combo_name(DEFAULT)}`", f"`{combo_name(SECOND)}`"]
+    world_second = next(row for row in rows if combo_name(SECOND) in row and "world" in row)
+    assert "| 2 | 0.960 | +0.450 | 1.500 |" in world_second  # means over the two seeds
+    plain_default = next(row for row in rows if "plain" in row and combo_name(DEFAULT) in row)
+    assert "| – |" in plain_default  # no thought utility without thoughts
+    # The reading: the tie keeps the default; the world cell names both combinations and both utilities.
+    assert f"keeps the default `{combo_name(DEFAULT)}`" in text
+    assert (f"selects `{combo_name(SECOND)}`: W+D 0.960 against 0.910 for the default `{combo_name(DEFAULT)}`; "
+            "thought utility +0.450 against +0.150") in text
+    assert "a screen, not a finding" in text  # two seeds per combination
+
+
+def test_only_valid_sweep_records_are_read(tmp_path):
+    assert load_sweep_records(tmp_path) == []
+    folder = tmp_path / "sweeps" / "tuning" / "records" / "plain" / "maskable_ppo" / "default" / combo_name(DEFAULT)
+    folder.mkdir(parents=True)
+    (folder / "seed100.json").write_text(json.dumps({"run": "not a record"}))
+    assert load_sweep_records(tmp_path) == []  # named on stderr and skipped, never a traceback

@@ -45,6 +45,10 @@ def test_every_combination_has_a_row_and_the_rules_choice_is_marked():
     assert (f"selects `{combo_name(SECOND)}`: W+D 0.960 against 0.910 for the default `{combo_name(DEFAULT)}`; "
             "thought utility +0.450 against +0.150") in text
     assert "a screen, not a finding" in text  # two seeds per combination
+    # Each at its own best: world's 0.960 against plain's 0.930 (a tie of the plain combinations, so the default).
+    assert ("**Tuned alike, lastmove_world against lastmove_plain** (MaskablePPO, default): 0.960 against 0.930 "
+            "W+D vs minimax, above plain play") in text
+    assert "Tuned alike, lastmove_plain" not in text
 
 
 def test_only_valid_sweep_records_are_read(tmp_path):

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.report.records import METRICS, algo_name, finite, load_records
+from baselines.report.records import METRICS, algo_name, finite, load_records, plain_of
 
 
 def load_sweep_records(results_dir: str | Path) -> list[dict[str, Any]]:
@@ -76,6 +76,23 @@ def sweep_reading(records: list[dict], selected: dict[str, Any], default_combos:
     return out
 
 
+def tuned_versus_plain(selected: dict[str, Any]) -> list[str]:
+    """Per swept thought condition: its selected combination's mean W+D against its view's plain condition's, both
+    tuned alike (the question the equal sweep exists for: is a gap between them a tuning artefact?)."""
+    out = []
+    for key, cell in selected.items():
+        condition, algo, capacity = key.split("/")
+        plain = selected.get(f"{plain_of(condition)}/{algo}/{capacity}")
+        if plain is None or plain_of(condition) == condition:
+            continue
+        gap = cell["mean"] - plain["mean"]
+        verdict = "above" if gap > 0.005 else ("below" if gap < -0.005 else "level with")
+        out.append(f"- **Tuned alike, {condition} against {plain_of(condition)}** ({algo_name(algo)}, {capacity}): "
+                   f"{cell['mean']:.3f} against {plain['mean']:.3f} W+D vs minimax, {verdict} plain play, each at its "
+                   f"own best combination (on the sweep's held-out seeds only).")
+    return out
+
+
 def sweep_section(records: list[dict]) -> list[str]:
     """The section's lines (empty where the sweep has not been run): the rule of :func:`baselines.sweep.select`
     applied to ``records`` now, so the section and ``selected.json`` cannot disagree."""
@@ -92,4 +109,5 @@ def sweep_section(records: list[dict]) -> list[str]:
             "held-out seeds, the grid's budget and protocol; the rule selects the combination with the highest mean final "
             "draw-or-better against minimax (ties: the earlier one, the defaults first). Cells not listed here have not "
             "been swept yet; the grid trains them with the YAML defaults.", "",
-            *sweep_table(records, selected), "", *sweep_reading(records, selected, default_combos), ""]
+            *sweep_table(records, selected), "", *sweep_reading(records, selected, default_combos),
+            *tuned_versus_plain(selected), ""]

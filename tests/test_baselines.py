@@ -174,6 +174,32 @@ def test_a_run_is_reproducible_from_its_seed():
     assert strip(train(config)) == strip(train(config))
 
 
+def test_training_skips_distribution_checks_without_changing_the_record(monkeypatch):
+    """The checks are off only while a run trains (then the default is back), and a run is the same without them."""
+    import torch as th
+
+    import baselines.train as train_module
+
+    def strip(record):
+        return [{k: v for k, v in p.items() if k != "train_seconds"} for p in record["curve"]], record["final"]
+
+    config = make_run_config("maskable_ppo", "lastmove_world", capacity="tiny", seed=5, total_timesteps=1024,
+                             eval_games=10)
+    config["hyperparams"].update(eval_every=512, n_steps=16)
+    default = th.distributions.Distribution._validate_args
+    checked = strip(train_module._train_and_evaluate(config))  # as SB3 runs by default: every argument checked
+    during = []
+    original = train_module._train_and_evaluate
+
+    def spy(run_config):
+        during.append(th.distributions.Distribution._validate_args)
+        return original(run_config)
+
+    monkeypatch.setattr(train_module, "_train_and_evaluate", spy)
+    assert strip(train_module.train(config)) == checked
+    assert during == [False] and th.distributions.Distribution._validate_args == default
+
+
 def _tiny_grid(tmp_path: Path, **kwargs):
     from baselines.grid import grid_jobs
 

@@ -9,12 +9,12 @@ with a token mask. The two SB3 features extractors here read it:
   padding rows masked out of attention, and the CLS row (after a final LayerNorm) as the features.
 
 Neither has a row-index embedding: the "position" of a token is its own third field (the cell, or a store
-entry's age), so both are invariant to the order of the rows (tests/test_policies.py checks it). Both ignore
+entry's age), so both are invariant to the order of the rows (tests/baselines/test_policies.py checks it). Both ignore
 ``"action_mask"`` as an input; the algorithms read it to mask actions.
 
 :func:`policy_kwargs_for` gives the SB3 ``policy_kwargs`` of an architecture, size and algorithm; the sizes of
 :data:`ARCH_SIZES` are chosen so that each size's policy has within ±25% of the parameters of today's MLP of
-that size on ``tttthought/Full-v0`` (measured in tests/test_policies.py).
+that size on ``tttthought/Full-v0`` (measured in tests/baselines/test_policies.py).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ POOLINGS: tuple[str, ...] = ("sum", "mean")
 
 #: Per architecture and size: ``hidden`` (the net_arch width after the features: one layer per head, or the
 #: MLP's layers) and the extractor's keyword arguments, read from baselines/hyperparams/archs.yml (the token
-#: sizes were set by measuring the counts, tests/test_policies.py).
+#: sizes were set by measuring the counts, tests/baselines/test_policies.py).
 ARCHS_YAML = Path(__file__).resolve().parent / "hyperparams" / "archs.yml"
 
 

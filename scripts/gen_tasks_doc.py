@@ -1,7 +1,7 @@
 """Generate docs/tasks.md from the task registry.
 
     python scripts/gen_tasks_doc.py          # rewrite docs/tasks.md
-    python scripts/gen_tasks_doc.py --check  # exit 1 if docs/tasks.md is out of date (tests/test_cli.py runs this)
+    python scripts/gen_tasks_doc.py --check  # exit 1 if docs/tasks.md is out of date (tests/tttthought_env/test_cli.py runs this)
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def generate() -> str:
         "remember the board ([the rules](spec.md#views)). The twin of `Plain-v0` has no store: it is the",
         "memoryless ceiling that thinking must beat. `tttthought_env.scripted.NoteTaker` (propose the opponent's",
         "last move, then play minimax on the board the notes rebuild) never loses on the twins with a `propose`",
-        "channel (tests/test_scripted.py).",
+        "channel (tests/tttthought_env/test_scripted.py).",
         "",
         tasks_markdown(),
         "",

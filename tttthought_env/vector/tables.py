@@ -4,7 +4,7 @@ the backend.
 The generic forms in :mod:`~tttthought_env.vector.kernel` work for every board up to 64 cells. A table
 stays only where it is the one form there is (the solver's answers) or where a benchmark at batch 16,384
 on one core shows it pays (gains measured against the generic form, numpy, registered settings); each is
-checked against the generic form in ``tests/test_vector_tables.py``.
+checked against the generic form in ``tests/tttthought_env/vector/test_tables.py``.
 """
 
 from __future__ import annotations

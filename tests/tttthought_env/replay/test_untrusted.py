@@ -303,4 +303,4 @@ def test_hostile_strings_in_fields_the_schema_refuses(episode, tmp_path, text):
     assert refused == len(fields)
 
 
-# A hostile page in a real browser: tests/test_replay_browser.py.
+# A hostile page in a real browser: tests/tttthought_env/replay/test_page_browser.py.

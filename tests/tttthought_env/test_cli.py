@@ -16,7 +16,7 @@ import pytest
 from tttthought_env import cli
 from tttthought_env.play import PlayError, play
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -180,7 +180,7 @@ def tiny_agents(tmp_path_factory):
 
 
 def test_play_against_a_saved_agent_that_thinks(tiny_agents):
-    # SB3 zips unpickle, so play refuses them unless trusted (tests/test_checkpoints.py: the hostile case).
+    # SB3 zips unpickle, so play refuses them unless trusted (tests/baselines/test_checkpoints.py: the hostile case).
     with pytest.raises(PlayError, match="trust-checkpoint"):
         play_lines("quit", opponent=tiny_agents["full"])
     cells = [str(c) for c in range(9)] * 2

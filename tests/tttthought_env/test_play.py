@@ -1,6 +1,6 @@
 """The parts of ``tttthought play``: reading a command, the computer's side, one game session.
 
-The whole command, driven through stdin, is tested in tests/test_cli.py.
+The whole command, driven through stdin, is tested in tests/tttthought_env/test_cli.py.
 """
 
 from __future__ import annotations

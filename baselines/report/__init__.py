@@ -33,7 +33,7 @@ from baselines.report.records import (
     values,
 )
 from baselines.report.probe_section import load_probe, probe_section
-from baselines.report.sweep_section import load_sweep_records, sweep_section
+from baselines.report.sweep_section import load_sweep_records, sweep_section, tuned_cells
 from baselines.report.views import view_section
 from baselines.report.tables import architecture_table, capacity_table, figure_captions, header, improvement_table, main_table, masking_table
 
@@ -83,7 +83,8 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path, probe: list
         lines_of_view, bullets = view_section(stats, view, img_dir, _relpath(img_dir, here))
         view_lines += lines_of_view
         view_reading += bullets
-    lines = [*header(records, stats, title, source), *main_table(stats, _relpath(interval_png, here)), *improvement_table(stats),
+    lines = [*header(records, stats, title, source), *main_table(stats, _relpath(interval_png, here)),
+             *tuned_cells(stats.groups), *improvement_table(stats),
              *capacity_table(stats), *architecture_table(stats), *masking_table(stats), *view_lines,
              *sweep_section(sweep or []), *probe_section(probe),
              *figure_captions(_relpath(curves_png, here), _relpath(profile_png, here)),

@@ -93,6 +93,34 @@ def tuned_versus_plain(selected: dict[str, Any]) -> list[str]:
     return out
 
 
+def tuned_cells(groups: dict[tuple[str, str, str], list[dict]]) -> list[str]:
+    """A note naming the cells of the main tables whose runs trained with a sweep selection (``grid --tuned``): a
+    swept hyperparameter other than the YAML's for that cell. Empty where none did, and for the first grid's
+    records (made before the YAML of today, so not comparable with it)."""
+    from baselines.config import load_hyperparams
+    from baselines.sweep import SWEPT_ALGOS, combo_name, load_sweep
+
+    spec = load_sweep()
+    notes = []
+    for (condition, algo_key, capacity), runs in groups.items():
+        algo = algo_key.partition("+")[0]
+        if algo not in SWEPT_ALGOS or not all("arch" in r["config"] for r in runs):
+            continue
+        yaml = load_hyperparams(algo, capacity, condition)
+        swept = {key: yaml[key] for key in spec[algo]}
+        settings = [{key: r["config"]["hyperparams"].get(key) for key in swept} for r in runs]
+        tuned = [combo_name(values) for values in settings if values != swept]
+        if tuned:
+            combos = ", ".join(f"`{name}`" for name in dict.fromkeys(tuned))
+            notes.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {len(tuned)} of {len(runs)} runs with "
+                         f"{combos}")
+    if not notes:
+        return []
+    return ["Trained with a tuning-sweep selection (`grid --tuned`; every other run of this page with the YAML's "
+            "hyperparameters): " + "; ".join(notes) + ". A comparison between a tuned cell and an untuned one is not "
+            "an equal-tuning comparison (the \"Tuning sweep\" section compares conditions tuned alike).", ""]
+
+
 def sweep_section(records: list[dict]) -> list[str]:
     """The section's lines (empty where the sweep has not been run): the rule of :func:`baselines.sweep.select`
     applied to ``records`` now, so the section and ``selected.json`` cannot disagree."""

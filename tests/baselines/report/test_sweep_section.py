@@ -57,3 +57,23 @@ def test_only_valid_sweep_records_are_read(tmp_path):
     folder.mkdir(parents=True)
     (folder / "seed100.json").write_text(json.dumps({"run": "not a record"}))
     assert load_sweep_records(tmp_path) == []  # named on stderr and skipped, never a traceback
+
+
+def test_the_main_tables_name_the_cells_trained_with_a_selection():
+    from baselines.config import make_run_config
+    from baselines.report.sweep_section import tuned_cells
+
+    def record(condition: str, seed: int, **overrides) -> dict:
+        return {"run": {"condition": condition, "algo": "maskable_ppo", "capacity": "default", "seed": seed},
+                "config": make_run_config("maskable_ppo", condition, seed=seed, hyperparams=overrides)}
+
+    groups = {("lastmove_pretrained", "maskable_ppo", "default"):
+              [record("lastmove_pretrained", 0, **SECOND), record("lastmove_pretrained", 1)],
+              ("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)]}
+    text = " ".join(tuned_cells(groups))
+    assert f"lastmove_pretrained (MaskablePPO, default): 1 of 2 runs with `{combo_name(SECOND)}`" in text
+    assert "lastmove_plain (" not in text  # the YAML's own settings are not a selection
+    assert tuned_cells({("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)]}) == []
+    first_grid = record("plain", 0, **SECOND)
+    del first_grid["config"]["arch"]  # the first grid's configs had no architecture: not judged against today's YAML
+    assert tuned_cells({("plain", "maskable_ppo", "default"): [first_grid]}) == []

@@ -84,7 +84,7 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path, probe: list
         view_lines += lines_of_view
         view_reading += bullets
     lines = [*header(records, stats, title, source), *main_table(stats, _relpath(interval_png, here)),
-             *tuned_cells(stats.groups), *improvement_table(stats),
+             *tuned_cells(stats.groups, sweep or []), *improvement_table(stats),
              *capacity_table(stats), *architecture_table(stats), *masking_table(stats), *view_lines,
              *sweep_section(sweep or []), *probe_section(probe),
              *figure_captions(_relpath(curves_png, here), _relpath(profile_png, here)),

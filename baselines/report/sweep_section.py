@@ -93,32 +93,30 @@ def tuned_versus_plain(selected: dict[str, Any]) -> list[str]:
     return out
 
 
-def tuned_cells(groups: dict[tuple[str, str, str], list[dict]]) -> list[str]:
-    """A note naming the cells of the main tables whose runs trained with a sweep selection (``grid --tuned``): a
-    swept hyperparameter other than the YAML's for that cell. Empty where none did, and for the first grid's
-    records (made before the YAML of today, so not comparable with it)."""
-    from baselines.config import load_hyperparams
-    from baselines.sweep import SWEPT_ALGOS, combo_name, load_sweep
+def tuned_cells(groups: dict[tuple[str, str, str], list[dict]], sweep: list[dict]) -> list[str]:
+    """A note under the main table: which cells trained with the tuning sweep's selection (``grid --tuned``; the
+    selection may keep the defaults), and that every other cell trained unswept with the YAML's hyperparameters.
+    Empty for the first grid's records (made before the YAML of today) and where no cell was swept."""
+    from baselines.sweep import SWEPT_ALGOS, load_sweep, select, tuned_overrides
 
     spec = load_sweep()
-    notes = []
+    selection = select(sweep, spec) if sweep else {"cells": {}}
+    swept = []
     for (condition, algo_key, capacity), runs in groups.items():
-        algo = algo_key.partition("+")[0]
-        if algo not in SWEPT_ALGOS or not all("arch" in r["config"] for r in runs):
+        algo, _, arch = algo_key.partition("+")
+        if algo not in SWEPT_ALGOS or arch or not all("arch" in r["config"] for r in runs):
             continue
-        yaml = load_hyperparams(algo, capacity, condition)
-        swept = {key: yaml[key] for key in spec[algo]}
-        settings = [{key: r["config"]["hyperparams"].get(key) for key in swept} for r in runs]
-        tuned = [combo_name(values) for values in settings if values != swept]
-        if tuned:
-            combos = ", ".join(f"`{name}`" for name in dict.fromkeys(tuned))
-            notes.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {len(tuned)} of {len(runs)} runs with "
-                         f"{combos}")
-    if not notes:
+        overrides = tuned_overrides(selection, condition, algo, capacity)
+        if overrides is None:
+            continue
+        with_it = sum(all(r["config"]["hyperparams"].get(k) == v for k, v in overrides.items()) for r in runs)
+        swept.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {with_it} of {len(runs)} runs with "
+                     f"`{selection['cells'].get(f'{condition}/{algo}/{capacity}', {}).get('combo', 'its selection')}`")
+    if not swept:
         return []
-    return ["Trained with a tuning-sweep selection (`grid --tuned`; every other run of this page with the YAML's "
-            "hyperparameters): " + "; ".join(notes) + ". A comparison between a tuned cell and an untuned one is not "
-            "an equal-tuning comparison (the \"Tuning sweep\" section compares conditions tuned alike).", ""]
+    return ["Tuned alike so far (the tuning sweep's selection, the defaults where it kept them): " + "; ".join(swept)
+            + ". Every other cell trained unswept, with the YAML's hyperparameters: only comparisons among the cells "
+            "named here are equal-tuning comparisons.", ""]
 
 
 def sweep_section(records: list[dict]) -> list[str]:

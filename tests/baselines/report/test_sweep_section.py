@@ -59,7 +59,7 @@ def test_only_valid_sweep_records_are_read(tmp_path):
     assert load_sweep_records(tmp_path) == []  # named on stderr and skipped, never a traceback
 
 
-def test_the_main_tables_name_the_cells_trained_with_a_selection():
+def test_the_main_tables_name_the_cells_tuned_alike():
     from baselines.config import make_run_config
     from baselines.report.sweep_section import tuned_cells
 
@@ -67,13 +67,17 @@ def test_the_main_tables_name_the_cells_trained_with_a_selection():
         return {"run": {"condition": condition, "algo": "maskable_ppo", "capacity": "default", "seed": seed},
                 "config": make_run_config("maskable_ppo", condition, seed=seed, hyperparams=overrides)}
 
+    sweep = [fake("lastmove_pretrained", DEFAULT, 100, 0.95, 0.2), fake("lastmove_pretrained", SECOND, 100, 1.0, 0.8),
+             fake("lastmove_plain", DEFAULT, 100, 0.94), fake("lastmove_plain", THIRD, 100, 0.93)]
     groups = {("lastmove_pretrained", "maskable_ppo", "default"):
               [record("lastmove_pretrained", 0, **SECOND), record("lastmove_pretrained", 1)],
-              ("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)]}
-    text = " ".join(tuned_cells(groups))
+              ("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)],
+              ("lastmove_world", "maskable_ppo", "default"): [record("lastmove_world", 0)]}
+    text = " ".join(tuned_cells(groups, sweep))
     assert f"lastmove_pretrained (MaskablePPO, default): 1 of 2 runs with `{combo_name(SECOND)}`" in text
-    assert "lastmove_plain (" not in text  # the YAML's own settings are not a selection
-    assert tuned_cells({("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)]}) == []
-    first_grid = record("plain", 0, **SECOND)
+    assert f"lastmove_plain (MaskablePPO, default): 1 of 1 runs with `{combo_name(DEFAULT)}`" in text  # kept
+    assert "lastmove_world" not in text  # not swept: among "every other cell"
+    assert tuned_cells(groups, []) == []
+    first_grid = record("lastmove_plain", 0)
     del first_grid["config"]["arch"]  # the first grid's configs had no architecture: not judged against today's YAML
-    assert tuned_cells({("plain", "maskable_ppo", "default"): [first_grid]}) == []
+    assert tuned_cells({("lastmove_plain", "maskable_ppo", "default"): [first_grid]}, sweep) == []

@@ -77,7 +77,9 @@ def select(records: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any
     """The rule, applied: per (condition, algo, capacity), the combination with the highest mean final
     draw-or-better against minimax over its sweep seeds (ties: the earlier combination in the sweep's order).
 
-    Returns ``{"cells": {"<condition>/<algo>/<capacity>": {"combo", "overrides", "mean", "runs", "candidates"}}}``.
+    Only a complete cell (every combination on every sweep seed) is selected; the others are listed under
+    ``"incomplete"`` with their run counts. Returns ``{"cells": {"<condition>/<algo>/<capacity>": {"combo",
+    "overrides", "mean", "runs", "candidates"}}, "incomplete": {"<cell>": {"runs", "needed"}}}``.
     """
     scores: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for record in records:
@@ -85,9 +87,14 @@ def select(records: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any
         if "combo" in run:
             scores[(run["condition"], run["algo"], run["capacity"])][run["combo"]].append(
                 float(record["final"]["vs_minimax"]["draw_or_better"]))
-    cells = {}
+    cells, incomplete = {}, {}
     for (condition, algo, capacity), by_combo in sorted(scores.items()):
         order = [combo_name(c) for c in combinations(spec, algo)]
+        runs, needed = sum(len(by_combo.get(name, [])) for name in order), len(order) * len(spec["seeds"])
+        if any(len(by_combo.get(name, [])) < len(spec["seeds"]) for name in order):
+            # A partial sweep selects nothing: the cell trains with the defaults until its sweep is complete.
+            incomplete[f"{condition}/{algo}/{capacity}"] = {"runs": runs, "needed": needed}
+            continue
         candidates = {name: round(sum(v) / len(v), 4) for name, v in by_combo.items()}
         best = max((name for name in order if name in candidates), key=lambda name: (candidates[name],
                                                                                      -order.index(name)))
@@ -95,7 +102,7 @@ def select(records: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any
         cells[f"{condition}/{algo}/{capacity}"] = {"combo": best, "overrides": overrides, "mean": candidates[best],
                                                    "runs": len(by_combo[best]), "candidates": candidates}
     return {"rule": "highest mean final draw-or-better vs minimax over the sweep seeds; ties: the earlier combination",
-            "seeds": spec["seeds"], "cells": cells}
+            "seeds": spec["seeds"], "cells": cells, "incomplete": incomplete}
 
 
 def tuned_overrides(selected: dict[str, Any], condition: str, algo: str, capacity: str) -> dict[str, Any] | None:

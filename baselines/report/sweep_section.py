@@ -51,11 +51,19 @@ def sweep_table(records: list[dict], selected: dict[str, Any]) -> list[str]:
     return lines
 
 
-def sweep_reading(records: list[dict], selected: dict[str, Any], default_combos: dict[str, str]) -> list[str]:
-    """Per cell: the selection against the YAML default (the first combination) on W+D and thought utility."""
+def sweep_reading(records: list[dict], selection: dict[str, Any], default_combos: dict[str, str]) -> list[str]:
+    """Per cell: the selection against the YAML default (the first combination) on W+D and thought utility, or how
+    far an incomplete cell's sweep has got (``selection``: :func:`baselines.sweep.select`'s whole answer)."""
     out = []
+    selected, incomplete = selection["cells"], selection.get("incomplete", {})
     for (condition, algo, capacity), by_combo in _cells(records).items():
-        cell = selected.get(f"{condition}/{algo}/{capacity}")
+        key = f"{condition}/{algo}/{capacity}"
+        if key in incomplete:
+            out.append(f"- **{condition}, {algo_name(algo)}, {capacity}.** The sweep is incomplete "
+                       f"({incomplete[key]['runs']} of {incomplete[key]['needed']} runs): nothing is selected yet, and "
+                       "the grid trains the cell with the defaults.")
+            continue
+        cell = selected.get(key)
         default = default_combos.get(algo)
         if not cell or default not in by_combo:
             continue
@@ -127,13 +135,15 @@ def sweep_section(records: list[dict]) -> list[str]:
     from baselines.sweep import SWEPT_ALGOS, combinations, combo_name, load_sweep, select
 
     spec = load_sweep()
-    selected = select(records, spec)["cells"]
+    selection = select(records, spec)
+    selected = selection["cells"]
     default_combos = {algo: combo_name(combinations(spec, algo)[0]) for algo in SWEPT_ALGOS}
     return ["## Tuning sweep", "",
             "The equal tuning budget (`python -m baselines sweep`, `baselines/hyperparams/sweep.yml`; records in "
             "`results/sweeps/tuning/records/`): every combination of the same small sweep for every condition, on the "
             "held-out seeds, the grid's budget and protocol; the rule selects the combination with the highest mean final "
-            "draw-or-better against minimax (ties: the earlier one, the defaults first). Cells not listed here have not "
-            "been swept yet; the grid trains them with the YAML defaults.", "",
-            *sweep_table(records, selected), "", *sweep_reading(records, selected, default_combos),
+            "draw-or-better against minimax (ties: the earlier one, the defaults first), and only once a cell's sweep is "
+            "complete. Cells not listed here have not been swept yet; the grid trains them, and the incomplete ones, "
+            "with the YAML defaults.", "",
+            *sweep_table(records, selected), "", *sweep_reading(records, selection, default_combos),
             *tuned_versus_plain(selected), ""]

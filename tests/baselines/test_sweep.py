@@ -50,15 +50,20 @@ def fake(condition: str, combo: dict, seed: int, wd: float) -> dict:
                     "combo": combo_name(combo)}, "final": {"vs_minimax": {"draw_or_better": wd}}}
 
 
+def complete(condition: str, scores: dict[int, tuple[float, float]]) -> list[dict]:
+    """A complete sweep of one cell: every combination (by index) on both sweep seeds, with the given W+D."""
+    combos = combinations(SPEC, "maskable_ppo")
+    return [fake(condition, combos[i], seed, wd) for i, pair in scores.items() for seed, wd in zip(SPEC["seeds"], pair)]
+
+
 def test_select_applies_the_rule_and_breaks_ties_to_the_earlier_combination(tmp_path):
     first, second, third, _ = combinations(SPEC, "maskable_ppo")
-    records = [fake("plain", first, 100, 0.9), fake("plain", first, 101, 0.9),
-               fake("plain", third, 100, 1.0), fake("plain", third, 101, 0.96),
-               fake("thoughts", first, 100, 0.5), fake("thoughts", second, 100, 0.5)]
+    records = [*complete("plain", {0: (0.9, 0.9), 1: (0.8, 0.8), 2: (1.0, 0.96), 3: (0.9, 0.9)}),
+               *complete("thoughts", {0: (0.5, 0.5), 1: (0.5, 0.5), 2: (0.4, 0.4), 3: (0.5, 0.5)})]
     cells = select(records, SPEC)["cells"]
     assert cells["plain/maskable_ppo/default"]["overrides"] == third
     assert cells["plain/maskable_ppo/default"]["mean"] == pytest.approx(0.98)
-    assert cells["thoughts/maskable_ppo/default"]["overrides"] == first  # a tie: the earlier one
+    assert cells["thoughts/maskable_ppo/default"]["overrides"] == first  # a three-way tie: the earliest
     selection = select(records, SPEC)
     assert tuned_overrides(selection, "plain", "maskable_ppo", "tiny") == third  # the tiny net takes the default's
     assert tuned_overrides(selection, "oracle", "maskable_ppo", "default") is None
@@ -67,6 +72,18 @@ def test_select_applies_the_rule_and_breaks_ties_to_the_earlier_combination(tmp_
     jobs = grid_jobs(seeds=[0], conditions=["plain"], algos=["maskable_ppo"], capacities=["tiny"], unmasked=False,
                      tuned=read_selection(path))
     assert all(jobs[0]["hyperparams"][key] == value for key, value in third.items())
+
+
+def test_a_partial_sweep_selects_nothing():
+    """A cell missing any combination or any seed keeps the defaults, however good what it has looks."""
+    first, second, *_ = combinations(SPEC, "maskable_ppo")
+    records = [*complete("plain", {0: (0.9, 0.9), 1: (1.0, 1.0), 2: (0.9, 0.9)}),  # the fourth combination missing
+               *complete("oracle", {0: (0.9, 0.9), 1: (1.0, 1.0), 2: (0.9, 0.9), 3: (0.9, 0.9)})[1:]]  # one seed
+    selection = select(records, SPEC)
+    assert selection["cells"] == {}
+    assert selection["incomplete"] == {"plain/maskable_ppo/default": {"runs": 6, "needed": 8},
+                                       "oracle/maskable_ppo/default": {"runs": 7, "needed": 8}}
+    assert tuned_overrides(selection, "plain", "maskable_ppo", "default") is None
 
 
 def test_a_bad_selection_file_is_a_named_error(tmp_path):

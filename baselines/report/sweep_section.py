@@ -76,7 +76,8 @@ def sweep_reading(records: list[dict], selection: dict[str, Any], default_combos
                      f"{_fmt(_mean(base, 'wd_minimax'))} for the default `{default}`")
             utility, utility_default = _mean(best, "utility"), _mean(base, "utility")
             if utility is not None and utility_default is not None:
-                text += f"; thought utility {utility:+.3f} against {utility_default:+.3f}"
+                text += (f"; thought utility {utility:+.3f} against {utility_default:+.3f}, thoughts per move "
+                         f"{_fmt(_mean(best, 'thoughts_per_move'))} against {_fmt(_mean(base, 'thoughts_per_move'))}")
             text += "."
         seeds = min(len(runs) for runs in by_combo.values())
         out.append(text + (f" ({seeds} seed{'s' if seeds != 1 else ''} per combination: a screen, not a finding.)"

@@ -50,7 +50,7 @@ def test_every_combination_has_a_row_and_the_rules_choice_is_marked():
     # The reading: the tie keeps the default; the world cell names both combinations and both utilities.
     assert f"keeps the default `{combo_name(DEFAULT)}`" in text
     assert (f"selects `{combo_name(SECOND)}`: W+D 0.960 against 0.910 for the default `{combo_name(DEFAULT)}`; "
-            "thought utility +0.250 against +0.150") in text
+            "thought utility +0.250 against +0.150, thoughts per move 1.500 against 1.500.") in text
     assert "a screen, not a finding" in text  # two seeds per combination
     # A partial sweep selects nothing, however good its one run looks.
     assert "**lastmove_thoughts, MaskablePPO, default.** The sweep is incomplete (1 of 8 runs)" in text

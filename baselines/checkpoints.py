@@ -14,9 +14,10 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from tttthought_env.replay.output import atomic_output
 
 #: The ``format`` entry of the safetensors metadata of a checkpoint, and its version.
 FORMAT = "tttthought-policy"
@@ -41,24 +42,13 @@ def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``; no temp file is
-    left behind, also on error."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    """Write ``data`` to ``path`` through the package's atomic writer (a temp file in the same folder, then
+    ``os.replace``, with an ordinary new file's permissions); no temp file is left behind, also on error."""
+    with atomic_output(path) as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())  # a record is minutes of compute: on disk before it has its name
+    return Path(path)
 
 
 def _policy_metadata(model: Any, run_config: dict[str, Any]) -> dict[str, str]:

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.metrics import iqm, stratified_bootstrap_ci
-from baselines.report.records import algo_name, ALGO_NAMES, CI, Cell, finite, fmt_ci, ordered_cells
+from baselines.report.records import algo_name, ALGO_NAMES, CI, Cell, finite, fmt_ci, iqm_interval, ordered_cells
 
 Groups = dict[Cell, list[dict]]
 
@@ -59,7 +58,7 @@ def at_budget(groups: Groups, keys: list[Cell], axis: str) -> tuple[float | None
     for key in keys:
         scores = [curve_value(run, axis, budget) for run in groups[key]] if budget is not None else []
         data = np.array([s for s in scores if s is not None], dtype=float)
-        out[key] = stratified_bootstrap_ci(data, iqm, reps=2000, seed=0) if data.size else None
+        out[key] = iqm_interval(data, reps=2000)
     return budget, out
 
 

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from baselines.config import condition_view
-from baselines.report.records import ALGO_NAMES, CI, MASKED_ALGOS, THOUGHT_CONDITIONS, VIEWS, Stats, compare, plain_of
+from baselines.report.records import (
+    ALGO_NAMES,
+    CI,
+    MASKED_ALGOS,
+    THOUGHT_CONDITIONS,
+    TOO_FEW,
+    VIEWS,
+    Stats,
+    compare,
+    fmt_ci,
+    has_interval,
+    plain_of,
+)
 
 VIEW_NAMES = {"full": "Full view", "last_move": "Last-move view (memory necessary)"}
 
@@ -39,7 +51,7 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
     plain = stats.intervals.get(((plain_of(view_conditions(view)[0]), algo, capacity), "wd_minimax"))
     if plain is None:
         return None
-    groups: dict[str, list[str]] = {"higher": [], "lower": [], "same": []}
+    groups: dict[str, list[str]] = {"higher": [], "lower": [], "same": [], "few": []}
     for condition in view_conditions(view):
         ci = stats.intervals.get(((condition, algo, capacity), "wd_minimax"))
         if ci is None:
@@ -47,15 +59,16 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
         verdict = compare(ci, plain)
         p = stats.poi.get(((condition, algo, capacity), "wd_minimax"))
         text = f"`{condition}` ({ci[0]:.2f}" + (f", P(>plain) = {p[0]:.2f}" if p else "") + ")"
-        groups[verdict if verdict in ("higher", "lower") else "same"].append(text)
+        groups[verdict if verdict in ("higher", "lower", "few") else "same"].append(text)
     seeds = min(len(stats.groups[(c, a, cap)]) for (c, a, cap) in stats.groups if (a, cap) == (algo, capacity)
                 and condition_view(c) == view)
     few = (f" ({seeds} seed{'s' if seeds != 1 else ''} per cell at the fewest: indicative, not the protocol's 10)"
            if seeds < 10 else "")
     sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net{few}.** Plain play reaches a draw-or-better rate of "
-                f"{plain[0]:.2f} [{plain[1]:.2f}, {plain[2]:.2f}] against minimax.")
+                f"{fmt_ci(plain)} against minimax.")
     for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),
-                          ("same", " Not separable from plain play: ")):
+                          ("same", " Not separable from plain play: "),
+                          ("few", f" Not compared, {TOO_FEW} on one side: ")):
         if groups[verdict]:
             sentence += lead + ", ".join(groups[verdict]) + "."
     if not groups["higher"]:
@@ -73,7 +86,9 @@ def utility_clauses(stats: Stats, algo: str, capacity: str, view: str = "full") 
         ci = stats.intervals.get(((condition, algo, capacity), "utility"))
         if ci is None:
             continue
-        if ci[1] > 0:
+        if not has_interval(ci):
+            clauses.append(f"`{condition}`: {TOO_FEW} (utility {ci[0]:+.2f})")
+        elif ci[1] > 0:
             clauses.append(f"`{condition}` plays better with its thoughts (utility {ci[0]:+.2f}, CI above 0)")
         elif ci[2] < 0:
             clauses.append(f"`{condition}` plays worse with its thoughts (utility {ci[0]:+.2f}, CI below 0)")
@@ -85,6 +100,9 @@ def utility_clauses(stats: Stats, algo: str, capacity: str, view: str = "full") 
 def _capacity_gap(tiny_plain: CI, default_plain: CI) -> str:
     """Whether plain play leaves a gap between the tiny and the default net for thoughts to close."""
     gap = compare(default_plain, tiny_plain)
+    if gap == "few":
+        return (f"In plain play the tiny ({tiny_plain[0]:.2f}) and default ({default_plain[0]:.2f}) nets are not "
+                f"compared: {TOO_FEW} on one side.")
     if gap == "higher":
         return (f"In plain play the default net ({default_plain[0]:.2f}) is clearly above the tiny one "
                 f"({tiny_plain[0]:.2f}), so there is a capacity gap to close.")
@@ -106,6 +124,7 @@ def capacity_sentence(stats: Stats, algo: str, view: str = "full") -> str | None
                                                                                                     default_plain)
     reach: list[tuple[str, str]] = []
     fall: list[tuple[str, str]] = []
+    few: list[str] = []
     for condition in view_conditions(view):
         ci = stats.intervals.get(((condition, algo, "tiny"), "wd_minimax"))
         if ci is None:
@@ -113,7 +132,12 @@ def capacity_sentence(stats: Stats, algo: str, view: str = "full") -> str | None
         verdict = compare(ci, default_plain)
         p = stats.capacity_rows.get((algo, condition))
         text = f"`{condition}` ({ci[0]:.2f}" + (f", P(> default plain) = {p[0]:.2f}" if p else "") + ")"
-        (fall if verdict == "lower" else reach).append((text, verdict))
+        if verdict == "few":
+            few.append(text)
+        else:
+            (fall if verdict == "lower" else reach).append((text, verdict))
+    if few:
+        sentence += f" Not compared, {TOO_FEW} on one side: " + ", ".join(few) + "."
     return sentence + _reach_clauses(reach, fall)
 
 
@@ -152,12 +176,16 @@ def masking_sentences(stats: Stats) -> list[str]:
     for (key, _), p in stats.poi.items():
         if key[1] != "masked_vs_plain":
             continue
+        if not has_interval(p):
+            out.append(f"- **Masking in QR-DQN, {key[0]}.** P(masked > plain) = {p[0]:.2f} on draw-or-better vs "
+                       f"minimax: {TOO_FEW} on one side.")
+            continue
         if p[1] > 0.5:
             verdict = "masked QR-DQN is more likely to beat plain QR-DQN than not (CI above 0.5)"
         elif p[2] < 0.5:
             verdict = "plain QR-DQN is more likely to beat masked QR-DQN (CI below 0.5)"
         else:
             verdict = "the two are not separable (CI includes 0.5)"
-        out.append(f"- **Masking in QR-DQN, {key[0]}.** P(masked > plain) = {p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}] on "
+        out.append(f"- **Masking in QR-DQN, {key[0]}.** P(masked > plain) = {fmt_ci(p)} on "
                    f"draw-or-better vs minimax: {verdict}.")
     return out

@@ -17,6 +17,11 @@ from baselines.metrics import iqm, probability_of_improvement_ci, stratified_boo
 
 REPS = 5000  # bootstrap resamples for every interval in the report
 
+#: A bootstrap over one or two runs has (almost) no spread, so its interval would read as certainty. A cell
+#: with fewer runs shows its point with "[–]", and the reading never calls it higher or lower than another.
+MIN_RUNS_FOR_CI = 3
+TOO_FEW = f"too few runs for an interval (fewer than {MIN_RUNS_FOR_CI})"
+
 Cell = tuple[str, str, str]  # (condition, algo, capacity)
 CI = tuple[float, float, float]  # (point, low, high)
 
@@ -127,33 +132,56 @@ def values(records: list[dict], metric: str) -> np.ndarray:
     return np.array([v for v in out if finite(v)], dtype=float)
 
 
-def interval(records: list[dict], metric: str) -> CI | None:
-    """IQM and its 95% stratified-bootstrap CI over the records, None if no record defines the metric."""
-    data = values(records, metric)
+def iqm_interval(data: np.ndarray, reps: int = REPS) -> CI | None:
+    """IQM of ``data`` and its 95% stratified-bootstrap CI; None for no data, NaN bounds for fewer than
+    :data:`MIN_RUNS_FOR_CI` values."""
+    data = np.asarray(data, dtype=float)
     if data.size == 0:
         return None
-    return stratified_bootstrap_ci(data, iqm, reps=REPS, seed=0)
+    if data.size < MIN_RUNS_FOR_CI:
+        return (float(iqm(data)), math.nan, math.nan)
+    return stratified_bootstrap_ci(data, iqm, reps=reps, seed=0)
+
+
+def interval(records: list[dict], metric: str) -> CI | None:
+    """IQM and its 95% stratified-bootstrap CI over the records, None if no record defines the metric (NaN
+    bounds with fewer than :data:`MIN_RUNS_FOR_CI` runs)."""
+    return iqm_interval(values(records, metric))
 
 
 def improvement(x: list[dict], y: list[dict], metric: str) -> CI | None:
-    """P(a run of x beats a run of y) on ``metric``, with its CI; None where either side has no finite value."""
+    """P(a run of x beats a run of y) on ``metric``, with its CI; None where either side has no finite value,
+    NaN bounds where either side has fewer than :data:`MIN_RUNS_FOR_CI` runs."""
     xs, ys = values(x, metric), values(y, metric)
     if xs.size == 0 or ys.size == 0:
         return None
-    return probability_of_improvement_ci(xs, ys, reps=REPS, seed=0)
+    point, low, high = probability_of_improvement_ci(xs, ys, reps=REPS, seed=0)
+    if min(xs.size, ys.size) < MIN_RUNS_FOR_CI:
+        return (point, math.nan, math.nan)
+    return (point, low, high)
+
+
+def has_interval(ci: CI | None) -> bool:
+    """Whether ``ci`` has finite bounds (enough runs for an interval)."""
+    return ci is not None and finite(ci[1]) and finite(ci[2])
 
 
 def fmt_ci(ci: CI | None, digits: int = 2) -> str:
-    if ci is None or not all(finite(v) for v in ci):
+    if ci is None or not finite(ci[0]):
         return "–"
     point, low, high = ci
+    if not has_interval(ci):
+        return f"{point:.{digits}f} [–]"
     return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def compare(ci_a: CI | None, ci_b: CI | None) -> str:
-    """``"higher"``, ``"lower"`` or ``"overlap"``: how interval a lies relative to interval b."""
+    """``"higher"``, ``"lower"`` or ``"overlap"``: how interval a lies relative to interval b; ``"few"`` where
+    either has too few runs for an interval, ``"n/a"`` where either is missing."""
     if ci_a is None or ci_b is None:
         return "n/a"
+    if not (has_interval(ci_a) and has_interval(ci_b)):
+        return "few"
     if ci_a[1] > ci_b[2]:
         return "higher"
     if ci_a[2] < ci_b[1]:

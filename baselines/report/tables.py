@@ -7,19 +7,19 @@ from collections import Counter
 import numpy as np
 
 from baselines.config import CONDITIONS
-from baselines.metrics import iqm, stratified_bootstrap_ci
 from baselines.report.records import (
     algo_name,
     ALGO_NAMES,
     MASKED_ALGOS,
     METRICS,
-    REPS,
+    MIN_RUNS_FOR_CI,
     Stats,
     finite,
     fmt_ci,
     get,
     improvement,
     interval,
+    iqm_interval,
     nonfinite_values,
     plain_of,
 )
@@ -64,7 +64,8 @@ def planned_runs() -> int:
 
 
 LEGEND = ("Every cell is the interquartile mean (IQM) over seeds with its 95% stratified-bootstrap confidence "
-          "interval. *W+D* = win-or-draw rate; *score* = mean pure game return (+1 win, 0 draw, -1 loss; never the "
+          f"interval; \"[–]\" in place of the interval = fewer than {MIN_RUNS_FOR_CI} runs, too few for one (a bootstrap over one or "
+          "two runs has no spread to speak of), and such a cell is never called higher or lower. *W+D* = win-or-draw rate; *score* = mean pure game return (+1 win, 0 draw, -1 loss; never the "
           "shaped return); *thought utility* = score vs the training opponent with thoughts allowed minus the score "
           "with every thought action masked; *thoughts/move*, *correct thoughts* (fraction judged correct by the "
           "solver, markers excluded) and *true thoughts* (fraction true of the board: `+p` where the opponent holds "
@@ -190,7 +191,7 @@ def masking_table(stats: Stats) -> list[str]:
         plain = stats.groups[(condition, "qrdqn_unmasked", capacity)]
         illegal = np.array([v for r in plain if finite(v := get(r, "final", "vs_training", "illegal_greedy_rate"))],
                            dtype=float)
-        illegal_ci = stratified_bootstrap_ci(illegal, iqm, reps=REPS, seed=0) if illegal.size else None
+        illegal_ci = iqm_interval(illegal)
         p = stats.poi.get(((condition, "masked_vs_plain", capacity), "wd_minimax"))
         lines.append(f"| {condition} | {fmt_ci(interval(masked, 'wd_minimax') if masked else None)} | "
                      f"{fmt_ci(interval(plain, 'wd_minimax'))} | "

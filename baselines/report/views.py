@@ -17,7 +17,18 @@ from baselines.report.budgets import (
     plot_axes,
     plot_collapse,
 )
-from baselines.report.records import algo_name, ALGO_NAMES, METRICS, Cell, Stats, compare, finite, in_view, plain_of
+from baselines.report.records import (
+    algo_name,
+    ALGO_NAMES,
+    METRICS,
+    TOO_FEW,
+    Cell,
+    Stats,
+    compare,
+    finite,
+    in_view,
+    plain_of,
+)
 
 VIEW_TITLES = {"full": "Full view", "last_move": "Last-move view: the store is the only memory"}
 #: A curve point's thought utility (score with thoughts minus masked, 100 games vs minimax) at least this
@@ -80,7 +91,7 @@ def _equal_moves(groups: dict[Cell, list[dict]], keys: list[Cell], view: str) ->
     budget, cells = at_budget(groups, keys, "moves")
     if budget is None:
         return []
-    better, worse, same = [], [], []
+    better, worse, same, few = [], [], [], []
     for key in keys:
         plain = cells.get((plain_of(key[0]), key[1], key[2]))
         ci = cells.get(key)
@@ -88,13 +99,14 @@ def _equal_moves(groups: dict[Cell, list[dict]], keys: list[Cell], view: str) ->
             continue
         verdict = compare(ci, plain)
         label = f"{base_condition(key[0])} ({key[2]} net: {ci[0]:.2f} vs {plain[0]:.2f})"
-        (better if verdict == "higher" else worse if verdict == "lower" else same).append(label)
-    if not (better or worse or same):
+        lists = {"higher": better, "lower": worse, "few": few}
+        lists.get(verdict, same).append(label)
+    if not (better or worse or same or few):
         return []
     text = (f"- **Equal moves, {view} view, {ALGO_NAMES.get(keys[0][1], keys[0][1])}.** At {fmt_budget(budget)} "
             "board moves (thoughts free; every run reached it), draw-or-better vs minimax on the curve:")
     for lead, items in ((" clearly above plain play: ", better), (" clearly below: ", worse),
-                        (" not separable: ", same)):
+                        (" not separable: ", same), (f" not compared, {TOO_FEW} on one side: ", few)):
         if items:
             text += lead + "; ".join(items) + "."
     return [text]

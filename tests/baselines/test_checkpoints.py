@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import json
 import pickle
 import zipfile
@@ -215,3 +216,18 @@ def test_missing_tensors_are_named_by_eval_and_play(saved, tmp_path, capsys):
         AgentPlayer(str(broken))
     with pytest.raises(PlayError, match="no saved agent"):
         AgentPlayer(str(tmp_path / "absent"))
+
+
+def test_atomic_writes_make_ordinary_files_and_leave_no_temp_behind(tmp_path):
+    from baselines.checkpoints import atomic_write_bytes
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write_bytes(tmp_path / "records" / "seed0.json", b"{}")
+    finally:
+        os.umask(umask)
+    # mkstemp makes private (0600) files; a record or checkpoint is for sharing, like any new file.
+    assert path.read_bytes() == b"{}" and (path.stat().st_mode & 0o777) == 0o644
+    with pytest.raises(TypeError):
+        atomic_write_bytes(path, "not bytes")  # type: ignore[arg-type]
+    assert path.read_bytes() == b"{}" and sorted(p.name for p in path.parent.iterdir()) == ["seed0.json"]

@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from baselines.report.records import algo_name, ALGO_NAMES, CI, Cell, finite, fmt_ci, iqm_interval, ordered_cells
+from baselines.report.records import (
+    algo_name,
+    ALGO_NAMES,
+    CI,
+    Cell,
+    finite,
+    fmt_ci,
+    get,
+    iqm_interval,
+    ordered_cells,
+)
 
 Groups = dict[Cell, list[dict]]
 
@@ -68,7 +78,8 @@ def budgets_table(groups: Groups, keys: list[Cell], view: str) -> list[str]:
     lines = [f"### Fair budgets ({view} view)", "",
              "Draw-or-better against minimax on the learning curve (100 games per point), IQM over seeds with its "
              "95% CI, read at a budget every run of the algorithm in this view reached on each axis. Thoughts are "
-             "free on the moves axis; wall-clock depends on the machine.", ""]
+             "free on the moves axis; wall-clock depends on the machine." + curve_offset_sentence(
+                 [run for key in keys for run in groups[key]]), ""]
     for algo in dict.fromkeys(k[1] for k in keys):
         algo_keys = [k for k in keys if k[1] == algo]
         columns = {axis: at_budget(groups, algo_keys, axis) for axis in AXES}
@@ -80,6 +91,20 @@ def budgets_table(groups: Groups, keys: list[Cell], view: str) -> list[str]:
             lines.append(f"| {key[2]} | {key[0]} | " + " | ".join(cells) + " |")
         lines.append("")
     return lines
+
+
+def curve_offset_sentence(runs: list[dict]) -> str:
+    """How far the last curve point (a 100-game estimate) lies from the run's final evaluation vs minimax: the
+    size of the noise in every curve-read number, measured on the runs at hand."""
+    offsets = np.array([run["curve"][-1]["draw_or_better"] - final for run in runs if run.get("curve")
+                        and finite(run["curve"][-1].get("draw_or_better"))
+                        and finite(final := get(run, "final", "vs_minimax", "draw_or_better"))],
+                       dtype=float)
+    if offsets.size == 0:
+        return ""
+    return (f" The curve is a noisy, seed-fixed estimate: over these {offsets.size} runs its last point lies "
+            f"{offsets.mean():+.3f} from the final evaluation's rate on average (from {offsets.min():+.3f} to "
+            f"{offsets.max():+.3f}).")
 
 
 def fmt_budget(value: float | None) -> str:

@@ -11,6 +11,7 @@ from baselines.report.budgets import (  # noqa: E402
     at_budget,
     collapse_summary,
     common_budget,
+    curve_offset_sentence,
     curve_value,
     minimum_detectable_effect,
     plot_axes,
@@ -64,3 +65,12 @@ def test_collapse_summary_and_figures(tmp_path):
     plot_axes(groups, list(groups), tmp_path / "axes.png")
     plot_collapse(groups, [("thoughts", "maskable_ppo", "default")], tmp_path / "collapse.png")
     assert (tmp_path / "axes.png").stat().st_size > 1000 and (tmp_path / "collapse.png").stat().st_size > 1000
+
+
+def test_the_curve_offset_is_the_last_point_minus_the_final_rate():
+    runs = [dict(run([(0, 0, 0.0, 0.1, 0.0), (100, 100, 1.0, end, 0.0)]),
+                 final={"vs_minimax": {"draw_or_better": final}}) for end, final in ((0.99, 0.93), (0.9, 0.92))]
+    text = curve_offset_sentence(runs + [run([(0, 0, 0.0, 0.5, 0.0)])])  # a run without a final rate is left out
+    assert "over these 2 runs its last point lies +0.020 from the final evaluation's rate on average " \
+           "(from -0.020 to +0.060)" in text
+    assert curve_offset_sentence(PLAIN) == ""

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from baselines.config import ALGOS, ARCHS, CAPACITIES, CONDITIONS, PROBE_FILE, PROBE_MODES
+from baselines.config import ALGOS, ARCHS, CAPACITIES, CONDITIONS, PROBE_FILE, PROBE_MODES, PROTOCOL_SEEDS
 
 VEC_CHOICES = ("auto", "batched", "single")
 
@@ -232,7 +232,8 @@ def add_grid(subparsers: Any) -> None:
     """Register ``grid``."""
     grid = subparsers.add_parser("grid", help="run the experiment grid (parallel, resumable)")
     grid.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: CPU count)")
-    grid.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per cell (default 10)")
+    grid.add_argument("--seeds", type=int, default=PROTOCOL_SEEDS,
+                      help=f"seeds 0..N-1 per cell (default {PROTOCOL_SEEDS})")
     grid.add_argument("--seed-list", type=int, nargs="+", help="explicit seeds instead of --seeds")
     grid.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=tuple(CONDITIONS))
     grid.add_argument("--algos", nargs="+", default=["maskable_ppo", "qrdqn"], choices=["maskable_ppo", "qrdqn"])

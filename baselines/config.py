@@ -79,6 +79,9 @@ PROBE_MODES: tuple[str, ...] = ("one_pass", "two_pass")
 RUN_KEYS: tuple[str, ...] = ("n_envs", "total_timesteps", "eval_every", "curve_games", "masked", "opponent_mix",
                               "pretrain")
 
+#: Seeds per cell in the protocol of docs/benchmark.md (0..9): the grid's default and the report's yardstick.
+PROTOCOL_SEEDS = 10
+
 #: The evaluation protocol of docs/benchmark.md.
 EVAL_PROTOCOL: dict[str, Any] = {
     "games": 1000,  # per opponent, half as X and half as O unless the config fixes the side

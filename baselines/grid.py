@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from baselines.config import CAPACITIES, CONDITIONS, NOT_APPLICABLE, make_run_config
+from baselines.config import CAPACITIES, CONDITIONS, NOT_APPLICABLE, PROTOCOL_SEEDS, make_run_config
 
 #: The headline algorithms, and the plain-QR-DQN comparison (default capacity, these conditions).
 HEADLINE_ALGOS: tuple[str, ...] = ("maskable_ppo", "qrdqn")
@@ -59,7 +59,7 @@ def _grid_cells(conditions: list[str], algos: list[str], capacities: list[str],
 
 
 def grid_jobs(
-    seeds: Iterable[int] = range(10),
+    seeds: Iterable[int] = range(PROTOCOL_SEEDS),
     conditions: Iterable[str] = tuple(CONDITIONS),
     algos: Iterable[str] = HEADLINE_ALGOS,
     capacities: Iterable[str] = CAPACITIES,

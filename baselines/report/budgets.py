@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from baselines.config import PROTOCOL_SEEDS
 from baselines.report.records import (
     algo_name,
     ALGO_NAMES,
@@ -24,6 +25,7 @@ from baselines.report.records import (
     fmt_ci,
     get,
     iqm_interval,
+    MIN_RUNS_FOR_CI,
     ordered_cells,
 )
 
@@ -112,18 +114,22 @@ def fmt_budget(value: float | None) -> str:
 
 
 def mde_lines(groups: Groups, keys: list[Cell], metric_of: Any, view: str) -> list[str]:
-    """The minimum detectable effect of the seeds per cell on the headline metric (final W+D vs minimax)."""
+    """The minimum detectable effect on the headline metric (final W+D vs minimax), at the seeds each cell has
+    and at the protocol's 10, from the cell's seed-to-seed spread."""
     lines = [f"### Minimum detectable effect ({view} view)", "",
              "From each cell's seed-to-seed spread of the final draw-or-better rate against minimax: the smallest "
-             "difference in mean a comparison with as many seeds per arm detects (two-sided 5%, power 80%). A null "
-             "result rules out effects larger than this, not smaller ones.", "",
-             "| algorithm | net | condition | seeds | sd | MDE |", "|---|---|---|---|---|---|"]
+             "difference in mean a comparison with as many seeds per arm detects (two-sided 5%, power 80%), with "
+             f"the seeds the cell has and with the protocol's {PROTOCOL_SEEDS}. A null result rules out effects "
+             f"larger than this, not smaller ones. A spread needs at least {MIN_RUNS_FOR_CI} runs.", "",
+             f"| algorithm | net | condition | seeds | sd | MDE, these seeds | MDE, {PROTOCOL_SEEDS} seeds |",
+             "|---|---|---|---|---|---|---|"]
     for key in keys:
         data = np.array([v for v in (metric_of(r) for r in groups[key]) if finite(v)], dtype=float)
-        effect = minimum_detectable_effect(data, data.size)
-        sd = f"{data.std(ddof=1):.3f}" if data.size > 1 else "–"
-        lines.append(f"| {algo_name(key[1])} | {key[2]} | {key[0]} | {data.size} | {sd} | "
-                     + ("–" if effect is None else f"{effect:.3f}") + " |")
+        cells = ["–", "–", "–"]
+        if data.size >= MIN_RUNS_FOR_CI:
+            effects = (minimum_detectable_effect(data, data.size), minimum_detectable_effect(data, PROTOCOL_SEEDS))
+            cells = [f"{data.std(ddof=1):.3f}", *("–" if e is None else f"{e:.3f}" for e in effects)]
+        lines.append(f"| {algo_name(key[1])} | {key[2]} | {key[0]} | {data.size} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 

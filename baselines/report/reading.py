@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from baselines.config import condition_view
+from baselines.config import PROTOCOL_SEEDS, condition_view
 from baselines.report.records import (
     ALGO_NAMES,
     CI,
@@ -62,8 +62,8 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
         groups[verdict if verdict in ("higher", "lower", "few") else "same"].append(text)
     seeds = min(len(stats.groups[(c, a, cap)]) for (c, a, cap) in stats.groups if (a, cap) == (algo, capacity)
                 and condition_view(c) == view)
-    few = (f" ({seeds} seed{'s' if seeds != 1 else ''} per cell at the fewest: indicative, not the protocol's 10)"
-           if seeds < 10 else "")
+    few = (f" ({seeds} seed{'s' if seeds != 1 else ''} per cell at the fewest: indicative, not the protocol's "
+           f"{PROTOCOL_SEEDS})" if seeds < PROTOCOL_SEEDS else "")
     sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net{few}.** Plain play reaches a draw-or-better rate of "
                 f"{fmt_ci(plain)} against minimax.")
     for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),

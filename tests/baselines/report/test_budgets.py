@@ -13,6 +13,7 @@ from baselines.report.budgets import (  # noqa: E402
     common_budget,
     curve_offset_sentence,
     curve_value,
+    mde_lines,
     minimum_detectable_effect,
     plot_axes,
     plot_collapse,
@@ -54,6 +55,17 @@ def test_minimum_detectable_effect():
     assert minimum_detectable_effect(scores, 10) == pytest.approx(expected)
     assert minimum_detectable_effect(np.array([1.0]), 10) is None
     assert minimum_detectable_effect(np.full(10, 1.0), 10) == 0.0  # no spread: any effect is detectable
+
+
+def test_mde_lines_give_the_effect_at_the_seeds_at_hand_and_at_10():
+    four = [0.9, 1.0, 0.95, 0.85]
+    groups = {("plain", "maskable_ppo", "default"): [{"wd": v} for v in four],
+              ("thoughts", "maskable_ppo", "default"): [{"wd": 0.9}, {"wd": 0.8}]}
+    lines = mde_lines(groups, list(groups), lambda r: r["wd"], "full")
+    z_sd = (1.959964 + 0.841621) * np.std(four, ddof=1)
+    assert lines[4].endswith("| MDE, these seeds | MDE, 10 seeds |")
+    assert f"| 4 | {np.std(four, ddof=1):.3f} | {z_sd * np.sqrt(2 / 4):.3f} | {z_sd * np.sqrt(2 / 10):.3f} |" in lines[6]
+    assert lines[7].endswith("| thoughts | 2 | – | – | – |")  # two runs: too few for a spread
 
 
 def test_collapse_summary_and_figures(tmp_path):

@@ -6,7 +6,8 @@ run config (algorithm, network size, env settings) and loads the weights into it
 executed. SB3's own ``.zip`` files can only be read by unpickling, which runs any code planted in them, so
 they are refused unless the caller passes ``trust_checkpoint=True`` (``--trust-checkpoint``).
 
-``tttthought_env.play.AgentPlayer`` reads the same ``.safetensors`` files on its own (numpy forward pass).
+``tttthought_env.play.AgentPlayer`` reads an MLP's ``.safetensors`` on its own (numpy forward pass, no torch);
+a token network's (metadata ``arch`` ``deepsets`` or ``transformer``) it loads through :func:`load_checkpoint`.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _policy_metadata(model: Any, run_config: dict[str, Any]) -> dict[str, str]:
     policy = model.policy
     space = model.observation_space
     dict_obs = hasattr(space, "spaces")
-    obs_space = space["observation"] if dict_obs else space
+    # A token network (obs_mode="tokens") reads (L, 3) rows and has no "observation" vector: its size is the rows'.
+    obs_space = space if not dict_obs else space["tokens"] if "tokens" in space.spaces else space["observation"]
     is_ppo = hasattr(policy, "get_distribution")
     activation = policy.activation_fn if is_ppo else model.quantile_net.activation_fn
     meta = {
@@ -67,6 +69,8 @@ def _policy_metadata(model: Any, run_config: dict[str, Any]) -> dict[str, str]:
         "activation": activation.__name__.lower(),
         "obs_size": str(int(np.prod(obs_space.shape))), "action_size": str(int(model.action_space.n)),
         "dict_obs": str(dict_obs).lower(), "task": str(run_config["task"]),
+        # Which network: play's numpy forward pass knows only "mlp"; the others are rebuilt by load_checkpoint.
+        "arch": str(run_config.get("arch", "mlp")),
         "num_timesteps": str(int(model.num_timesteps)),
     }
     if not is_ppo:
@@ -99,7 +103,7 @@ def _refuse_zip(path: Path, weights: Path) -> CheckpointError:
 
 
 def _read_config(config_path: Path) -> dict[str, Any]:
-    from baselines.config import ALGOS
+    from baselines.config import ALGOS, ARCHS
 
     if not config_path.is_file():
         raise CheckpointError(f"{config_path} (the run config saved beside the checkpoint) is missing")
@@ -116,6 +120,8 @@ def _read_config(config_path: Path) -> dict[str, Any]:
                                   f"got {config.get(key)!r:.60}")
     if config["algo"] not in ALGOS:
         raise CheckpointError(f"{config_path}: unknown algo {config['algo']!r} (known: {', '.join(ALGOS)})")
+    if config.get("arch", "mlp") not in ARCHS:  # absent from configs older than the token networks: the MLP
+        raise CheckpointError(f"{config_path}: unknown arch {config.get('arch')!r:.60} (known: {', '.join(ARCHS)})")
     return config
 
 
@@ -137,6 +143,15 @@ def _read_weights(weights: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return tensors, meta
 
 
+def _check_agree(meta: dict[str, str], run_config: dict[str, Any], weights: Path, config_path: Path) -> None:
+    """The weights' metadata and the run config name the same algorithm and network (play chooses its forward
+    pass by the metadata's ``arch``; files older than that field hold an MLP)."""
+    for key, default in (("algo", None), ("arch", "mlp")):
+        if meta.get(key, default) != run_config.get(key, default):
+            raise CheckpointError(f"{weights} holds a {meta.get(key, default)!r} policy, its run config {config_path} "
+                                  f"says {run_config.get(key, default)!r}")
+
+
 def _rebuild(run_config: dict[str, Any], config_path: Path, device: str) -> Any:
     """The untrained model of a run config, on a one-game env, with nothing written anywhere."""
     from baselines.envs import make_train_env
@@ -151,6 +166,8 @@ def _rebuild(run_config: dict[str, Any], config_path: Path, device: str) -> Any:
     try:
         env = make_train_env(config["task"], 1, config["env"], int(config["seed"]), vec="single")
         return build_model(config, env)
+    except ImportError:  # a missing library of the baselines extra (sb3-contrib is imported here), not a bad file
+        raise
     except Exception as err:  # noqa: BLE001 - a config that builds no model is a bad checkpoint, not a crash
         raise CheckpointError(f"{config_path}: cannot rebuild the policy from this run config "
                               f"({type(err).__name__}: {str(err)[:200]})") from None
@@ -192,9 +209,7 @@ def load_checkpoint(path: str | Path, device: str = "cpu", trust_checkpoint: boo
                                  else ""))
     run_config = _read_config(config_path)
     tensors, meta = _read_weights(weights)
-    if meta.get("algo") != run_config["algo"]:
-        raise CheckpointError(f"{weights} holds a {meta.get('algo')!r} policy, its run config {config_path} "
-                              f"says {run_config['algo']!r}")
+    _check_agree(meta, run_config, weights, config_path)
     model = _rebuild(run_config, config_path, device)
     _check_fit(model, tensors, weights, config_path)
     expected = model.policy.state_dict()

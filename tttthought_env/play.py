@@ -73,8 +73,11 @@ class AgentPlayer:
     """A saved agent (MaskablePPO or QR-DQN, written by ``tttthought train``) that plays and thinks through the
     PettingZoo env.
 
-    ``path`` is the ``.safetensors`` checkpoint (weights only; its forward pass runs in numpy, so nothing in the
-    file is executed). An SB3 ``.zip`` can only be read by unpickling, which runs any code planted in it: it is
+    ``path`` is the ``.safetensors`` checkpoint (weights only, so nothing in the file is executed). An MLP
+    (``--arch mlp``, the default) runs its forward pass in numpy, with no torch; a token network (``--arch
+    deepsets`` or ``transformer``) is rebuilt from the JSON run config beside the weights by
+    ``baselines.checkpoints.load_checkpoint`` (never unpickles; needs the baselines extra) and sees token
+    observations. An SB3 ``.zip`` can only be read by unpickling, which runs any code planted in it: it is
     refused unless ``trust_checkpoint=True`` (only for files from someone you trust).
     """
 
@@ -82,6 +85,11 @@ class AgentPlayer:
 
     def __init__(self, path: str, deterministic: bool = True, trust_checkpoint: bool = False) -> None:
         self.path, self.deterministic, self.task = path, deterministic, None
+        # The observation the agent was trained on: the play env is built with this obs_mode (_setup). The numpy
+        # MLP reads the vector of "dict"; an SB3 model reads exactly its own space, which ``space`` holds when the
+        # whole space must match a task (the embedding tables of a token network are sized by its bounds).
+        self.obs_mode: str = "dict"
+        self.space: Any = None  # a gymnasium Dict space when set
         stem, ext = os.path.splitext(path)
         if ext not in (".safetensors", ".zip", ".json"):
             stem, ext = path, (".safetensors" if os.path.exists(path + ".safetensors")
@@ -112,11 +120,17 @@ class AgentPlayer:
             self.model: Any = MaskablePPO.load(path, device="cpu")
         except Exception as err:  # noqa: BLE001 - any load failure becomes a readable message
             raise PlayError(f"could not load {path!r} as a MaskablePPO agent: {type(err).__name__}: {err}") from None
-        self.sb3 = True
-        space: Any = self.model.observation_space
-        self.dict_obs = hasattr(space, "spaces")
-        self.action_size = int(getattr(self.model.action_space, "n"))
-        self.obs_size = int(np.prod((space["observation"] if self.dict_obs else space).shape))
+        self._adopt(self.model, "tokens" if "tokens" in getattr(self.model.observation_space, "spaces", {})
+                    else "dict" if hasattr(self.model.observation_space, "spaces") else "flat")
+
+    def _adopt(self, model: Any, obs_mode: str) -> None:
+        """Play through the SB3 ``model``, which reads observations of ``obs_mode``."""
+        self.model, self.sb3, self.obs_mode = model, True, obs_mode
+        space: Any = model.observation_space
+        self.action_size = int(getattr(model.action_space, "n"))
+        self.obs_size = int(np.prod((space["tokens"] if obs_mode == "tokens" else space["observation"]
+                                     if obs_mode == "dict" else space).shape))
+        self.space = space if obs_mode == "tokens" else None
 
     def _load_weights(self, path: str) -> None:
         if not os.path.exists(path):
@@ -132,9 +146,38 @@ class AgentPlayer:
         except Exception as err:  # noqa: BLE001 - any parse failure becomes one line naming the file
             raise PlayError(f"{path}: not a readable safetensors agent ({type(err).__name__}: "
                             f"{str(err)[:200]})") from None
-        self.sb3, self.dict_obs = False, False
+        if meta.get("arch", "mlp") != "mlp":  # written by save_checkpoint; absent from files older than the field
+            self._load_checkpoint(path, meta["arch"])
+            return
+        self.sb3 = False
         self.model = self._network(path, meta, tensors)
         self.task = meta.get("task")
+
+    def _load_checkpoint(self, path: str, arch: str) -> None:
+        """A token network: its forward pass is torch's, so the baselines' loader rebuilds it from the validated
+        JSON run config beside the weights (nothing is unpickled) and it acts through SB3's ``predict``."""
+        import importlib
+        import warnings
+
+        needs = (f"playing a saved {arch:.40} agent needs the baselines extra (torch, sb3-contrib): pip install "
+                 "'tttthought-env[baselines]' -c constraints.txt")
+        try:  # imported by name: the env package never depends on baselines, for mypy neither (cli's plugins alike)
+            checkpoints: Any = importlib.import_module("baselines.checkpoints")
+        except ImportError as err:  # pragma: no cover - baselines/ ships with the package; its extras may not
+            raise PlayError(f"{needs} ({err})") from None
+        try:
+            with warnings.catch_warnings():
+                # The loader's throwaway env trips gymnasium's passive checker (the budget row's equal bounds).
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"gymnasium\.")
+                model, run_config = checkpoints.load_checkpoint(path, device="cpu")
+        except ImportError as err:  # the loader imports torch, SB3, sb3-contrib and PyYAML as it needs them
+            raise PlayError(f"{needs} ({err})") from None
+        except checkpoints.CheckpointError as err:  # already one line naming the file
+            raise PlayError(str(err)) from None
+        # The validated run config names the task and the env's obs_mode (a token network: "tokens"); fits()
+        # checks that the model's space is that obs_mode's space of the task played.
+        self.task = run_config["task"]
+        self._adopt(model, str(run_config["env"].get("obs_mode", "flat")))
 
     def _network(self, path: str, meta: dict[str, str], tensors: dict[str, np.ndarray]) -> _NumpyPolicy:
         """Check the metadata and the tensor shapes, and chain the layers; a :class:`PlayError` names the flaw."""
@@ -180,7 +223,18 @@ class AgentPlayer:
         return layers
 
     def fits(self, layout: Layout) -> bool:
+        if self.space is not None:
+            return layout.action_size == self.action_size and layout.observation_space(self.obs_mode) == self.space
         return (layout.action_size, layout.obs_size) == (self.action_size, self.obs_size)
+
+    def _sizes(self, layout: Layout | None = None) -> str:
+        """The agent's (or ``layout``'s) actions and observation, in words, for a mismatch message."""
+        actions = self.action_size if layout is None else layout.action_size
+        if self.obs_mode != "tokens":
+            return f"{actions} actions and {self.obs_size if layout is None else layout.obs_size} observation values"
+        space: Any = self.space if layout is None else layout.observation_space("tokens")
+        tokens = space["tokens"]
+        return f"{actions} actions and {tokens.shape[0]} tokens up to {tuple(int(v) for v in tokens.high.max(axis=0))}"
 
     def matching_task(self) -> str | None:
         """The task the agent was trained on, else the first registered id whose sizes fit the agent."""
@@ -195,17 +249,15 @@ class AgentPlayer:
     def check(self, layout: Layout, task: str) -> None:
         if not self.fits(layout):
             hint = self.matching_task()
-            raise PlayError(f"the agent in {self.path!r} has {self.action_size} actions and {self.obs_size} "
-                            f"observation values, task {task!r} has {layout.action_size} and {layout.obs_size}"
-                            + (f"; try --task {hint}" if hint else ""))
+            raise PlayError(f"the agent in {self.path!r} has {self._sizes()}, task {task!r} has "
+                            f"{self._sizes(layout)}" + (f"; try --task {hint}" if hint else ""))
 
     def act(self, env: raw_env, agent: str) -> int:
-        observed = env.observe(agent)  # the env's obs_mode is "dict"
+        observed = env.observe(agent)  # in self.obs_mode: _setup builds the env with the agent's obs_mode
         mask = env.action_masks(agent)
         if not self.sb3:
             return self.model.choose(observed["observation"], mask, self.deterministic)
-        obs = observed if self.dict_obs else observed["observation"]
-        action, _ = self.model.predict(obs, action_masks=mask, deterministic=self.deterministic)
+        action, _ = self.model.predict(observed, action_masks=mask, deterministic=self.deterministic)
         return int(action)
 
 
@@ -380,7 +432,9 @@ def _setup(task: str | None, opponent: str | Callable[..., int], seed: int | Non
     if task not in TASKS:
         raise PlayError(f"unknown task {given!r}; registered: {', '.join(TASKS)}")
     try:
-        env = raw_env(**TASKS[task], illegal_action="raise", obs_mode="dict", shaping=shaping)
+        # The agent sees the observation it was trained on; the human's side reads the game, not the observation.
+        env = raw_env(**TASKS[task], illegal_action="raise", obs_mode=agent.obs_mode if agent else "dict",
+                      shaping=shaping)
     except (TypeError, ValueError) as err:
         raise PlayError(str(err)) from None
     return task, env, _computer(opponent, agent, env, task, seed)

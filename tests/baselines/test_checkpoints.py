@@ -218,6 +218,54 @@ def test_missing_tensors_are_named_by_eval_and_play(saved, tmp_path, capsys):
         AgentPlayer(str(tmp_path / "absent"))
 
 
+@pytest.mark.parametrize("arch", ["deepsets", "transformer"])
+@pytest.mark.filterwarnings("ignore:.*maximum and minimum values are equal")  # the env's budget row
+def test_a_token_network_round_trips_and_play_reads_it_through_the_loader(arch, tmp_path):
+    """Saving a token network (obs_mode="tokens": no "observation" key) used to raise KeyError; now the weights
+    name their arch, load_checkpoint rebuilds the same network, and play acts with it on token observations."""
+    from safetensors import safe_open
+
+    from tttthought_env.pettingzoo_env import raw_env
+
+    config = make_run_config("maskable_ppo", "thoughts", capacity="tiny", arch=arch, seed=0)
+    config["hyperparams"].update(n_envs=1)
+    model = build_model(config, make_train_env(config["task"], 1, config["env"], 0))  # untrained: random weights
+    weights = save_model(model, tmp_path / arch, config)
+    with safe_open(str(weights), framework="numpy") as handle:
+        meta = handle.metadata()
+    assert meta["arch"] == arch and meta["obs_size"] == str(19 * 3)  # the (L, 3) token rows of Full-v0
+    loaded, loaded_config = load_model(weights)
+    assert loaded_config["arch"] == arch
+    player = AgentPlayer(str(weights))
+    assert player.obs_mode == "tokens" and player.matching_task() == "tttthought/Full-v0"
+    before, after = make_scorer(model), make_scorer(loaded)
+    env = raw_env(illegal_action="raise", obs_mode="tokens")
+    env.reset(seed=1)
+    rng = np.random.default_rng(0)
+    for _ in range(24):
+        if env.game.done:
+            env.reset(seed=int(rng.integers(1 << 30)))
+        agent = env.agent_selection
+        obs, mask = env.observe(agent), env.action_masks(agent)
+        scores = after(obs, mask)[0]
+        np.testing.assert_allclose(before(obs, mask)[0], scores, rtol=0, atol=1e-6)
+        assert player.act(env, agent) == int(np.where(mask, scores, -np.inf).argmax())
+        env.step(int(rng.choice(np.flatnonzero(mask))))
+
+
+def test_weights_and_run_config_must_name_the_same_arch(tmp_path):
+    config = make_run_config("maskable_ppo", "thoughts", capacity="tiny", arch="deepsets", seed=0)
+    model = build_model(config, make_train_env(config["task"], 1, config["env"], 0))
+    weights = save_model(model, tmp_path / "ds", config)
+    for arch, why in (("mlp", r"ds.safetensors holds a 'deepsets' policy, its run config .*ds.json says 'mlp'"),
+                      ("bogus", r"ds.json: unknown arch 'bogus'")):
+        (tmp_path / "ds.json").write_text(json.dumps({**config, "arch": arch}))
+        with pytest.raises(CheckpointError, match=why):
+            load_model(weights)
+        with pytest.raises(PlayError, match=why):  # play reads the run config only through the loader
+            AgentPlayer(str(weights))
+
+
 def test_atomic_writes_make_ordinary_files_and_leave_no_temp_behind(tmp_path):
     from baselines.checkpoints import atomic_write_bytes
 

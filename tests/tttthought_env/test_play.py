@@ -6,12 +6,13 @@ The whole command, driven through stdin, is tested in tests/tttthought_env/test_
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 import pytest
 
 from tttthought_env.pettingzoo_env import raw_env
-from tttthought_env.play import Computer, GameSession, _numbered, parse_command
+from tttthought_env.play import AgentPlayer, Computer, GameSession, PlayError, _numbered, parse_command, play
 
 
 def _env(**kwargs):
@@ -109,3 +110,84 @@ def test_the_board_shows_cell_numbers_and_help_stops_listing_thoughts_when_none_
     assert "A thought (propose) edits your private store, never the board" in text
     help_text = text.split("you think propose 4")[1].split("you move 4")[0]
     assert "no thoughts are left this turn: you must move" in help_text and "propose P" not in help_text
+
+
+# ----------------------------------------------------------------- saved token networks (--arch)
+@pytest.fixture(scope="module")
+def token_agents(tmp_path_factory):
+    """A tiny transformer and deepsets MaskablePPO, trained 256 steps and saved as ``train --save`` saves them
+    (weights + run config): ``{arch: weights path}``."""
+    pytest.importorskip("sb3_contrib")
+    from baselines.config import make_run_config
+    from baselines.envs import make_train_env
+    from baselines.train import build_model, save_model
+
+    folder, paths = tmp_path_factory.mktemp("token_agents"), {}
+    for arch in ("transformer", "deepsets"):
+        config = make_run_config("maskable_ppo", "thoughts", capacity="tiny", arch=arch, seed=0, total_timesteps=256)
+        config["hyperparams"].update(n_envs=2, n_steps=64, batch_size=64, n_epochs=1)
+        model = build_model(config, make_train_env(config["task"], 2, config["env"], 0))
+        model.learn(256)
+        paths[arch] = save_model(model, folder / arch, config)
+    return paths
+
+
+@pytest.mark.parametrize("arch, side", [("transformer", "O"), ("deepsets", "X")])
+@pytest.mark.filterwarnings("ignore:.*maximum and minimum values are equal")  # the loader's env, at the budget row
+def test_a_saved_token_network_plays_a_whole_game_through_the_cli(token_agents, arch, side, monkeypatch, capsys):
+    """`tttthought play --opponent x.safetensors` of a token network: the agent sees token observations and each of
+    its actions (thoughts too) is legal and is what the loaded SB3 model's predict chooses."""
+    from baselines.checkpoints import load_checkpoint
+    from tttthought_env import cli
+
+    seen = []
+    act = AgentPlayer.act
+
+    def spy(self, env, agent):
+        obs, mask = env.observe(agent), env.action_masks(agent)
+        action = act(self, env, agent)
+        seen.append((obs, mask, action))
+        return action
+
+    monkeypatch.setattr(AgentPlayer, "act", spy)
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{cell}\n" for cell in list(range(9)) * 3)))
+    assert cli.main(["play", "--opponent", str(token_agents[arch]), "--you", side, "--seed", "0"]) == 0
+    out = capsys.readouterr()
+    assert any(end in out.out for end in ("You win!", "A draw.", "agent wins.")) and "Traceback" not in out.err
+    model, config = load_checkpoint(token_agents[arch])
+    assert config["arch"] == arch and config["env"]["obs_mode"] == "tokens"
+    assert len(seen) >= 3 and any(action >= 9 for _, _, action in seen)  # it moved and it thought
+    for obs, mask, action in seen:
+        assert set(obs) == {"tokens", "token_mask", "action_mask"} and mask[action]
+        predicted, _ = model.predict(obs, action_masks=mask, deterministic=True)
+        assert int(predicted) == action
+
+
+def test_a_token_network_with_a_missing_or_garbled_run_config_is_one_line_naming_it(token_agents, tmp_path):
+    weights = tmp_path / "agent.safetensors"
+    weights.write_bytes(token_agents["transformer"].read_bytes())
+    for text, why in ((None, "is missing"), ("{garbled", "not a readable JSON run config"),
+                      ('{"algo": "maskable_ppo"}', "run config key 'task' must be a str")):
+        if text is not None:
+            (tmp_path / "agent.json").write_text(text)
+        with pytest.raises(PlayError, match=f"agent.json.*{why}") as info:
+            AgentPlayer(str(weights))
+        assert len(str(info.value).splitlines()) == 1
+        with pytest.raises(PlayError, match="agent.json"):
+            play(opponent=str(weights), task=None, input=io.StringIO("quit\n"), output=io.StringIO())
+
+
+def test_a_token_network_without_the_baselines_extra_says_what_to_install(token_agents, monkeypatch):
+    monkeypatch.delitem(sys.modules, "baselines.train", raising=False)  # re-imported by the loader, without SB3
+    for name in ("stable_baselines3", "sb3_contrib"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(PlayError, match=r"deepsets agent needs .*pip install 'tttthought-env\[baselines\]' "
+                                        r"-c constraints.txt") as info:
+        AgentPlayer(str(token_agents["deepsets"]))
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_a_token_network_is_refused_on_a_task_of_another_shape(token_agents):
+    with pytest.raises(PlayError, match=r"38 actions and 19 tokens .*Plain-v0.*; try --task tttthought/Full-v0"):
+        play(opponent=str(token_agents["transformer"]), task="Plain-v0", input=io.StringIO("quit\n"),
+             output=io.StringIO())

@@ -113,14 +113,17 @@ def tuned_cells(groups: dict[tuple[str, str, str], list[dict]], sweep: list[dict
     swept = []
     for (condition, algo_key, capacity), runs in groups.items():
         algo, _, arch = algo_key.partition("+")
-        if algo not in SWEPT_ALGOS or arch or not all("arch" in r["config"] for r in runs):
+        if algo not in SWEPT_ALGOS or not all("arch" in r["config"] for r in runs):
             continue
         overrides = tuned_overrides(selection, condition, algo, capacity)
         if overrides is None:
             continue
         with_it = sum(all(r["config"]["hyperparams"].get(k) == v for k, v in overrides.items()) for r in runs)
-        swept.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {with_it} of {len(runs)} runs with "
-                     f"`{selection['cells'].get(f'{condition}/{algo}/{capacity}', {}).get('combo', 'its selection')}`")
+        own = selection["cells"].get(f"{condition}/{algo}/{capacity}")
+        # grid --tuned gives a tiny net, and any architecture, its condition's default-MLP selection
+        combo = (f"`{own['combo']}`" if own and not arch else
+                 f"`{selection['cells'][f'{condition}/{algo}/default']['combo']}` (the default MLP's selection)")
+        swept.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {with_it} of {len(runs)} runs with {combo}")
     if not swept:
         return []
     return ["Tuned alike so far (the tuning sweep's selection, the defaults where it kept them): " + "; ".join(swept)

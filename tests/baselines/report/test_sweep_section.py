@@ -82,8 +82,11 @@ def test_the_main_tables_name_the_cells_tuned_alike():
     groups = {("lastmove_pretrained", "maskable_ppo", "default"):
               [record("lastmove_pretrained", 0, **SECOND), record("lastmove_pretrained", 1)],
               ("lastmove_plain", "maskable_ppo", "default"): [record("lastmove_plain", 0)],
-              ("lastmove_world", "maskable_ppo", "default"): [record("lastmove_world", 0, **SECOND)]}
+              ("lastmove_world", "maskable_ppo", "default"): [record("lastmove_world", 0, **SECOND)],
+              ("lastmove_pretrained", "maskable_ppo", "tiny"): [record("lastmove_pretrained", 0, **SECOND)]}
     text = " ".join(tuned_cells(groups, sweep))
+    assert (f"lastmove_pretrained (MaskablePPO, tiny): 1 of 1 runs with `{combo_name(SECOND)}` (the default MLP's "
+            "selection)") in text
     assert f"lastmove_pretrained (MaskablePPO, default): 1 of 2 runs with `{combo_name(SECOND)}`" in text
     assert f"lastmove_plain (MaskablePPO, default): 1 of 1 runs with `{combo_name(DEFAULT)}`" in text  # kept
     assert "lastmove_world" not in text  # its sweep is incomplete: among "every other cell"

@@ -11,8 +11,9 @@
 #   scripts/run_grid.sh --jobs 16    # extra arguments go to every `python -m baselines sweep|grid` call
 #   scripts/run_grid.sh --ray auto   # on an existing Ray cluster (pip install -c constraints.txt -e ".[ray]")
 #
-# Cost (docs/benchmark.md, "What it costs"): about 26 CPU-hours for steps 1-2 and 13 more for step 3 at the
-# budgets that let the control master the game; under 3 hours on 16 cores. Resumable: rerun the same command
+# Cost (docs/benchmark.md, "What it costs"): about 26 CPU-hours for steps 1-2 at the budgets that let the
+# control master the game, and about 110 more for step 3 (a Transformer run costs 12 MLP runs on a CPU, a
+# DeepSets run 3); on 16 cores about 2 and 7 hours. Resumable: rerun the same command
 # after an interruption and every run with a valid record is skipped. Results do not depend on the number of
 # processes: each run is seeded and single-threaded.
 #

@@ -18,7 +18,6 @@ import numpy as np
 from baselines.config import PROTOCOL_SEEDS
 from baselines.report.records import (
     algo_name,
-    ALGO_NAMES,
     CI,
     Cell,
     finite,
@@ -157,7 +156,7 @@ def _mean_curve(runs: list[dict], axis: str, key: str) -> tuple[np.ndarray, np.n
 def plot_axes(groups: Groups, keys: list[Cell], path: Path) -> None:
     """Learning curves of ``keys`` on the three budget axes (columns), one row per algorithm and net."""
     plt = _pyplot()
-    rows = sorted({(k[1], k[2]) for k in keys}, key=lambda r: (list(ALGO_NAMES).index(r[0]), r[1] != "tiny"))
+    rows = list(dict.fromkeys((k[1], k[2]) for k in ordered_cells(keys)))  # a token network is "algo+arch"
     fig, axes = plt.subplots(len(rows), len(AXES), figsize=(4.2 * len(AXES), 2.6 * len(rows) + 0.8), squeeze=False)
     conditions = list(dict.fromkeys(k[0] for k in ordered_cells(keys)))
     for i, (algo, capacity) in enumerate(rows):
@@ -182,7 +181,7 @@ def plot_collapse(groups: Groups, keys: list[Cell], path: Path) -> None:
     """Thought collapse: thoughts per move and the policy's probability mass on thoughts over training, per
     thinking condition (colour) and net (solid default, dashed tiny), one column per algorithm."""
     plt = _pyplot()
-    algos = [a for a in ALGO_NAMES if any(k[1] == a for k in keys)]
+    algos = list(dict.fromkeys(k[1] for k in ordered_cells(keys)))
     fig, axes = plt.subplots(2, max(len(algos), 1), figsize=(5.0 * max(len(algos), 1), 5.6), squeeze=False)
     conditions = list(dict.fromkeys(k[0] for k in ordered_cells(keys)))
     for j, algo in enumerate(algos):

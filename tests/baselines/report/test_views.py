@@ -99,3 +99,20 @@ def test_the_probe_section_reads_the_probe_records(tmp_path):
     text = "\n".join(probe_section(load_probe(tmp_path)))
     assert "## Capacity probe" in text
     assert "80.0% of the positions, against 70.0% in one pass: more" in text and "do not close the gap" in text
+
+
+def test_a_view_with_token_network_cells_is_drawn_and_read(tmp_path):
+    """Architecture-grid records (algorithm key "maskable_ppo+transformer") sit beside the MLP's in each view."""
+    arch_runs = []
+    for seed in range(3):
+        for condition, final, curve in (("lastmove_plain", 0.7, PLAIN_CURVE), ("lastmove_thoughts", 0.8, THINK_CURVE)):
+            run = record(condition, seed, final, curve)
+            run["run"]["arch"] = "transformer"
+            arch_runs.append(run)
+    stats = Stats(group_records(records() + arch_runs))
+    assert ("lastmove_thoughts", "maskable_ppo+transformer", "default") in stats.groups
+    lines, bullets = view_section(stats, "last_move", tmp_path, "img")
+    table = "\n".join(lines)
+    assert "MaskablePPO (transformer):" in table and "| default | lastmove_thoughts |" in table
+    assert (tmp_path / "axes_last_move.png").exists() and (tmp_path / "collapse_last_move.png").exists()
+    assert any("thoughts (MaskablePPO (transformer), default)" in b for b in bullets)

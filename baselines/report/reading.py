@@ -39,6 +39,7 @@ def reading(stats: Stats, extra: list[str] | None = None) -> list[str]:
             sentence = capacity_sentence(stats, algo, view)
             if sentence:
                 out.append(sentence)
+    out += architecture_sentences(stats)
     out += (extra or []) + budget_sentence(stats) + masking_sentences(stats)
     if not out:
         out.append("- Not enough records for a reading (each comparison needs both of its cells).")
@@ -150,6 +151,23 @@ def _reach_clauses(reach: list[tuple[str, str]], fall: list[tuple[str, str]]) ->
     if fall:
         text += " Tiny net with thoughts still clearly below it: " + ", ".join(t for t, _ in fall) + "."
     return text
+
+
+def architecture_sentences(stats: Stats) -> list[str]:
+    """Each token network against the MLP in the same condition, algorithm and net size (issue 13)."""
+    words = {"higher": "clearly above", "lower": "clearly below", "overlap": "not separable from",
+             "few": f"not compared ({TOO_FEW}) with"}
+    parts = []
+    for key in stats.keys:
+        condition, algo, capacity = key
+        base, _, arch = algo.partition("+")
+        mlp = stats.intervals.get(((condition, base, capacity), "wd_minimax"))
+        ci = stats.intervals.get((key, "wd_minimax"))
+        if not arch or mlp is None or ci is None:
+            continue
+        parts.append(f"{arch} ({ALGO_NAMES.get(base, base)}, {capacity}) on `{condition}`: {ci[0]:.2f}, "
+                     f"{words[compare(ci, mlp)]} the MLP's {mlp[0]:.2f}")
+    return ["- **Architectures against the MLP** (draw-or-better vs minimax). " + "; ".join(parts) + "."] if parts else []
 
 
 def budget_sentence(stats: Stats) -> list[str]:

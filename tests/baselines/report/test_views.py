@@ -116,3 +116,7 @@ def test_a_view_with_token_network_cells_is_drawn_and_read(tmp_path):
     assert "MaskablePPO (transformer):" in table and "| default | lastmove_thoughts |" in table
     assert (tmp_path / "axes_last_move.png").exists() and (tmp_path / "collapse_last_move.png").exists()
     assert any("thoughts (MaskablePPO (transformer), default)" in b for b in bullets)
+    text = "\n".join(reading(stats))
+    assert ("**Architectures against the MLP** (draw-or-better vs minimax). transformer (MaskablePPO, default) on "
+            "`lastmove_plain`: 0.70, clearly above the MLP's 0.60; transformer (MaskablePPO, default) on "
+            "`lastmove_thoughts`: 0.80, clearly below the MLP's 0.90.") in text

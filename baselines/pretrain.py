@@ -32,8 +32,9 @@ def teacher_for(env: Any) -> NoteTaker | OptimalProposer:
     return NoteTaker(env.config) if env.config.view == "last_move" else OptimalProposer(env.config)
 
 
-def demonstrations(task: str, env_config: dict[str, Any], games: int, seed: int) -> dict[str, np.ndarray]:
-    """The teacher's observations, legal-action masks and actions over ``games`` games of ``task``."""
+def demonstrations(task: str, env_config: dict[str, Any], games: int, seed: int) -> dict[str, Any]:
+    """The learner's observations (in its env's ``obs_mode``: an array, or a dict of stacked arrays for the
+    token networks), the legal-action masks and the teacher's actions over ``games`` games of ``task``."""
     if isinstance(games, bool) or not isinstance(games, int) or games < 1:
         raise ValueError(f"games must be an int >= 1, got {games!r}")
     env = make_eval_env(task, env_config)
@@ -43,13 +44,16 @@ def demonstrations(task: str, env_config: dict[str, Any], games: int, seed: int)
         obs, info = env.reset(seed=seed + game)
         terminated = False
         while not terminated:
-            action = teacher(obs, info["action_mask"])
+            # The teacher reads the flat observation of the learner's seat; a token network sees the same
+            # position as tokens (the two carry the same information), so it clones from its own view.
+            action = teacher(env.game.observation(env.agent), info["action_mask"])
             observations.append(obs)
             masks.append(info["action_mask"])
             actions.append(action)
             obs, _, terminated, _, info = env.step(action)
-    return {"observations": np.asarray(observations, np.float32), "masks": np.asarray(masks, bool),
-            "actions": np.asarray(actions, np.int64)}
+    stacked: Any = ({key: np.stack([o[key] for o in observations]) for key in observations[0]}
+                    if isinstance(observations[0], dict) else np.asarray(observations, np.float32))
+    return {"observations": stacked, "masks": np.asarray(masks, bool), "actions": np.asarray(actions, np.int64)}
 
 
 def _checked_policy(model: Any) -> Any:
@@ -59,7 +63,7 @@ def _checked_policy(model: Any) -> Any:
     return policy
 
 
-def behaviour_clone(model: Any, data: dict[str, np.ndarray], epochs: int, batch_size: int, learning_rate: float,
+def behaviour_clone(model: Any, data: dict[str, Any], epochs: int, batch_size: int, learning_rate: float,
                     seed: int) -> dict[str, float]:
     """Fit a MaskablePPO policy to ``data`` by maximum likelihood of the teacher's actions (masked).
 
@@ -69,13 +73,16 @@ def behaviour_clone(model: Any, data: dict[str, np.ndarray], epochs: int, batch_
     policy = _checked_policy(model)
     policy.set_training_mode(True)
     optimizer = th.optim.Adam(policy.parameters(), lr=learning_rate)
-    obs = th.as_tensor(data["observations"], device=policy.device)
+    raw = data["observations"]
+    obs: Any = ({key: th.as_tensor(value, device=policy.device) for key, value in raw.items()}
+                if isinstance(raw, dict) else th.as_tensor(raw, device=policy.device))
     masks = data["masks"]
     actions = th.as_tensor(data["actions"], device=policy.device)
     order = np.random.default_rng(seed)
     for _ in range(epochs):
         for batch in np.array_split(order.permutation(len(actions)), max(len(actions) // batch_size, 1)):
-            distribution = policy.get_distribution(obs[batch], action_masks=masks[batch])
+            rows = {key: value[batch] for key, value in obs.items()} if isinstance(obs, dict) else obs[batch]
+            distribution = policy.get_distribution(rows, action_masks=masks[batch])
             loss = -distribution.log_prob(actions[batch]).mean()
             optimizer.zero_grad()
             loss.backward()

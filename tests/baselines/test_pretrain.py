@@ -44,3 +44,21 @@ def test_pretrain_refuses_what_it_cannot_do():
         pretrain(model, TWIN, config["env"], {"game": 2}, 0)
     with pytest.raises(ValueError, match="games must be an int >= 1, got 0"):
         demonstrations(TWIN, {}, games=0, seed=0)
+
+
+@pytest.mark.parametrize("arch", ["deepsets", "transformer"])
+def test_a_token_network_clones_the_teacher_from_its_own_token_view(arch):
+    # The architecture grid runs `pretrained` with token networks: the teacher reads the flat observation of the
+    # learner's seat, the learner is fed (and cloned on) its token observations of the same positions.
+    config = make_run_config("maskable_ppo", "lastmove_pretrained", arch=arch, capacity="tiny", seed=0)
+    task, env_config = config["task"], config["env"]
+    assert env_config["obs_mode"] == "tokens"
+    flat = demonstrations(task, {**env_config, "obs_mode": "flat"}, games=10, seed=3)
+    tokens = demonstrations(task, env_config, games=10, seed=3)
+    assert set(tokens["observations"]) == {"tokens", "token_mask", "action_mask"}
+    assert np.array_equal(tokens["actions"], flat["actions"]) and np.array_equal(tokens["masks"], flat["masks"])
+    assert tokens["observations"]["tokens"].shape[0] == len(tokens["actions"])
+    model = build_model(config, make_train_env(task, 2, env_config, 0))
+    untrained = behaviour_clone(model, tokens, epochs=0, batch_size=64, learning_rate=0.01, seed=0)
+    cloned = behaviour_clone(model, tokens, epochs=30, batch_size=64, learning_rate=0.01, seed=0)
+    assert cloned["nll"] < untrained["nll"] and cloned["agreement"] > untrained["agreement"]

@@ -248,6 +248,24 @@ def test_smoke_grid_eval_and_report_pipeline(tmp_path):
     assert doc.read_text() == first  # deterministic
 
 
+def test_smoke_architecture_grid_with_cloned_thinking_and_its_report(tmp_path):
+    """The architecture grid's cells at tiny budgets, `pretrained` included (a token network clones the teacher
+    from its token view): every run writes a record, and the report reads them beside the MLP's."""
+    from baselines.cli import main
+    from baselines.grid import grid_jobs, run_grid
+
+    jobs = grid_jobs(seeds=[0], conditions=["lastmove_plain", "lastmove_pretrained"], algos=["maskable_ppo"],
+                     capacities=["tiny"], archs=["mlp", "deepsets"], budget_scale=0.01, eval_games=10)
+    results = tmp_path / "results"
+    summary = run_grid(jobs, results, processes=1, progress=False)
+    assert summary["failed"] == [] and summary["done"] == 4
+    doc = tmp_path / "results.md"
+    assert main(["report", "--results", str(results), "--out", str(doc), "--img", str(tmp_path / "img")]) == 0
+    text = doc.read_text()
+    assert "| MaskablePPO | deepsets | tiny | lastmove_pretrained |" in text
+    assert "**Architectures against the MLP**" in text and (tmp_path / "img" / "axes_last_move.png").exists()
+
+
 def test_grid_on_a_local_ray_instance(tmp_path):
     ray = pytest.importorskip("ray")
     from baselines.grid import grid_jobs, record_path, run_grid

@@ -35,7 +35,16 @@ from baselines.report.records import (
 from baselines.report.probe_section import load_probe, probe_section
 from baselines.report.sweep_section import load_sweep_records, sweep_section, tuned_cells
 from baselines.report.views import view_section
-from baselines.report.tables import architecture_table, capacity_table, figure_captions, header, improvement_table, main_table, masking_table
+from baselines.report.tables import (
+    architecture_table,
+    capacity_table,
+    cloning_table,
+    figure_captions,
+    header,
+    improvement_table,
+    main_table,
+    masking_table,
+)
 
 __all__ = ["ALGO_NAMES", "METRICS", "REPS", "Stats", "build_report", "compare", "fmt_ci", "group_records", "interval",
            "load_records", "plot_intervals", "plot_learning_curves", "plot_performance_profiles", "reading", "report",
@@ -85,7 +94,8 @@ def build_report(records: list[dict], img_dir: Path, doc_path: Path, probe: list
         view_reading += bullets
     lines = [*header(records, stats, title, source), *main_table(stats, _relpath(interval_png, here)),
              *tuned_cells(stats.groups, sweep or []), *improvement_table(stats),
-             *capacity_table(stats), *architecture_table(stats), *masking_table(stats), *view_lines,
+             *capacity_table(stats), *architecture_table(stats), *cloning_table(stats), *masking_table(stats),
+             *view_lines,
              *sweep_section(sweep or []), *probe_section(probe),
              *figure_captions(_relpath(curves_png, here), _relpath(profile_png, here)),
              "## Reading", "",

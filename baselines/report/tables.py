@@ -41,9 +41,13 @@ def header(records: list[dict], stats: Stats, title: str = "Results", source: st
              + f". Evaluation: {'/'.join(map(str, games))} games per opponent (protocol: [benchmark.md](benchmark.md))."]
     planned = planned_runs()
     second_grid = any("arch" in r["config"] for r in records)  # the first grid's run configs had no architecture
-    if second_grid and len(records) < planned:
-        lines += ["", f"**A partial grid: {len(records)} of the {planned} runs** of `scripts/run_grid.sh` (docs/benchmark.md, "
-                      "\"What it costs\"). Cells and seeds that have no record yet are missing from every table; "
+    headline = [r for r in records if r["config"].get("arch", "mlp") == "mlp"]
+    token_runs = len(records) - len(headline)
+    if second_grid and len(headline) < planned:
+        also = (f", and {token_runs} of the architecture grid's {planned_token_runs(records)} token-network runs"
+                if token_runs else "")
+        lines += ["", f"**A partial grid: {len(headline)} of the {planned} runs** of the headline grid{also} "
+                      "(`scripts/run_grid.sh`; docs/benchmark.md, \"What it costs\"). Cells and seeds that have no record yet are missing from every table; "
                       "a comparison with fewer than 10 seeds a side is weaker than the protocol's, and its minimum "
                       "detectable effect says how much. The grid resumes where it stopped."]
     if scale_note != [1.0] or games != [1000]:
@@ -61,6 +65,15 @@ def planned_runs() -> int:
     from baselines.grid import grid_jobs
 
     return len(grid_jobs())
+
+
+def planned_token_runs(records: list[dict]) -> int:
+    """How many DeepSets and Transformer runs the architecture grid has (``grid --arch-grid``: its conditions
+    depend on the headline records, through the best R(δx))."""
+    from baselines.grid import architecture_conditions, grid_jobs
+
+    return len(grid_jobs(conditions=architecture_conditions(records), algos=["maskable_ppo"], unmasked=False,
+                         archs=["deepsets", "transformer"]))
 
 
 LEGEND = ("Every cell is the interquartile mean (IQM) over seeds with its 95% stratified-bootstrap confidence "
@@ -180,6 +193,28 @@ def architecture_table(stats: Stats) -> list[str]:
             "net size, on draw-or-better vs minimax. Parameters: the network that acts (median over runs).", "",
             "| algorithm | architecture X | net | condition | W+D vs minimax, X | W+D, MLP | P(X > MLP) | "
             "parameters X / MLP |", "|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def cloning_table(stats: Stats) -> list[str]:
+    """How well each ``pretrained`` cell's network copied the scripted teacher before RL began (the records'
+    ``pretrain`` summary): the start whose survival the condition measures."""
+    rows = []
+    for key in stats.keys:
+        summaries = [r["pretrain"] for r in stats.groups[key] if isinstance(r.get("pretrain"), dict)
+                     and finite(r["pretrain"].get("agreement"))]
+        if not summaries:
+            continue
+        agreement = np.array([s["agreement"] for s in summaries], dtype=float)
+        rows.append(f"| {algo_name(key[1])} | {key[2]} | {key[0]} | {len(summaries)} | {agreement.mean():.3f} "
+                    f"({agreement.min():.3f}-{agreement.max():.3f}) | {fmt_ci(stats.intervals[(key, 'wd_minimax')])} |")
+    if not rows:
+        return []
+    return ["## Behaviour cloning: the start of `pretrained`", "",
+            "Agreement = the fraction of the teacher's demonstrated states where the cloned policy's "
+            "masked argmax is the teacher's action, before any RL (mean over runs, min-max); then the cell's final "
+            "draw-or-better against minimax after RL.", "",
+            "| algorithm | net | condition | runs | agreement with the teacher | W+D vs minimax after RL |",
+            "|---|---|---|---|---|---|", *rows, ""]
 
 
 def masking_table(stats: Stats) -> list[str]:

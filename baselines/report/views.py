@@ -19,7 +19,6 @@ from baselines.report.budgets import (
 )
 from baselines.report.records import (
     algo_name,
-    ALGO_NAMES,
     METRICS,
     TOO_FEW,
     Cell,
@@ -103,7 +102,7 @@ def _equal_moves(groups: dict[Cell, list[dict]], keys: list[Cell], view: str) ->
         lists.get(verdict, same).append(label)
     if not (better or worse or same or few):
         return []
-    text = (f"- **Equal moves, {view} view, {ALGO_NAMES.get(keys[0][1], keys[0][1])}.** At {fmt_budget(budget)} "
+    text = (f"- **Equal moves, {view} view, {algo_name(keys[0][1])}.** At {fmt_budget(budget)} "
             "board moves (thoughts free; every run reached it), draw-or-better vs minimax on the curve:")
     for lead, items in ((" clearly above plain play: ", better), (" clearly below: ", worse),
                         (" not separable: ", same), (f" not compared, {TOO_FEW} on one side: ", few)):

@@ -114,6 +114,7 @@ def test_a_view_with_token_network_cells_is_drawn_and_read(tmp_path):
     lines, bullets = view_section(stats, "last_move", tmp_path, "img")
     table = "\n".join(lines)
     assert "MaskablePPO (transformer):" in table and "| default | lastmove_thoughts |" in table
+    assert any(b.startswith("- **Equal moves, last_move view, MaskablePPO (transformer).**") for b in bullets)
     assert (tmp_path / "axes_last_move.png").exists() and (tmp_path / "collapse_last_move.png").exists()
     assert any("thoughts (MaskablePPO (transformer), default)" in b for b in bullets)
     text = "\n".join(reading(stats))

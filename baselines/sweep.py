@@ -105,13 +105,20 @@ def select(records: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any
             "seeds": spec["seeds"], "cells": cells, "incomplete": incomplete}
 
 
-def tuned_overrides(selected: dict[str, Any], condition: str, algo: str, capacity: str) -> dict[str, Any] | None:
-    """The selection for one grid cell: its own, else its condition's at the default net (None: not swept)."""
+def tuned_cell(selected: dict[str, Any], condition: str, algo: str, capacity: str) -> tuple[str, dict] | None:
+    """``(key, entry)`` of the selection a grid cell trains with: its own, else its condition's at the default
+    net (a tiny net, and every architecture, since the key names no network); None where nothing is selected."""
     cells = selected.get("cells", {})
     for key in (f"{condition}/{algo}/{capacity}", f"{condition}/{algo}/default"):
         if key in cells:
-            return dict(cells[key]["overrides"])
+            return key, cells[key]
     return None
+
+
+def tuned_overrides(selected: dict[str, Any], condition: str, algo: str, capacity: str) -> dict[str, Any] | None:
+    """The hyperparameter overrides of :func:`tuned_cell` (None: not swept)."""
+    found = tuned_cell(selected, condition, algo, capacity)
+    return None if found is None else dict(found[1]["overrides"])
 
 
 def write_selection(results_dir: str | Path, spec: dict[str, Any]) -> Path:

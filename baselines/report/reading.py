@@ -158,12 +158,10 @@ def architecture_sentences(stats: Stats) -> list[str]:
     words = {"higher": "clearly above", "lower": "clearly below", "overlap": "not separable from",
              "few": f"not compared ({TOO_FEW}) with"}
     parts = []
-    for key in stats.keys:
-        condition, algo, capacity = key
-        base, _, arch = algo.partition("+")
+    for key, arch, (condition, base, capacity) in stats.token_network_pairs():
         mlp = stats.intervals.get(((condition, base, capacity), "wd_minimax"))
         ci = stats.intervals.get((key, "wd_minimax"))
-        if not arch or mlp is None or ci is None:
+        if mlp is None or ci is None:
             continue
         parts.append(f"{arch} ({ALGO_NAMES.get(base, base)}, {capacity}) on `{condition}`: {ci[0]:.2f}, "
                      f"{words[compare(ci, mlp)]} the MLP's {mlp[0]:.2f}")

@@ -257,6 +257,17 @@ class Stats:
                 if p is not None:
                     self.poi[((condition, "masked_vs_plain", capacity), "wd_minimax")] = p
 
+    def token_network_pairs(self) -> list[tuple[Cell, str, Cell]]:
+        """``(token-network cell, its architecture, the MLP's cell)`` for each token-network cell whose condition,
+        algorithm and net size the MLP also has, in report order."""
+        pairs = []
+        for key in self.keys:
+            condition, algo, capacity = key
+            base, _, arch = algo.partition("+")
+            if arch and (condition, base, capacity) in self.groups:
+                pairs.append((key, arch, (condition, base, capacity)))
+        return pairs
+
     def unmasked_keys(self) -> list[Cell]:
         """The plain-QR-DQN cells, in report order."""
         return [k for k in self.keys if k[1] == "qrdqn_unmasked"]

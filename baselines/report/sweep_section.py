@@ -106,7 +106,7 @@ def tuned_cells(groups: dict[tuple[str, str, str], list[dict]], sweep: list[dict
     """A note under the main table: which cells trained with the tuning sweep's selection (``grid --tuned``; the
     selection may keep the defaults), and that every other cell trained unswept with the YAML's hyperparameters.
     Empty for the first grid's records (made before the YAML of today) and where no cell was swept."""
-    from baselines.sweep import SWEPT_ALGOS, load_sweep, select, tuned_overrides
+    from baselines.sweep import SWEPT_ALGOS, load_sweep, select, tuned_cell
 
     spec = load_sweep()
     selection = select(sweep, spec) if sweep else {"cells": {}}
@@ -115,14 +115,13 @@ def tuned_cells(groups: dict[tuple[str, str, str], list[dict]], sweep: list[dict
         algo, _, arch = algo_key.partition("+")
         if algo not in SWEPT_ALGOS or not all("arch" in r["config"] for r in runs):
             continue
-        overrides = tuned_overrides(selection, condition, algo, capacity)
-        if overrides is None:
+        found = tuned_cell(selection, condition, algo, capacity)
+        if found is None:
             continue
-        with_it = sum(all(r["config"]["hyperparams"].get(k) == v for k, v in overrides.items()) for r in runs)
-        own = selection["cells"].get(f"{condition}/{algo}/{capacity}")
-        # grid --tuned gives a tiny net, and any architecture, its condition's default-MLP selection
-        combo = (f"`{own['combo']}`" if own and not arch else
-                 f"`{selection['cells'][f'{condition}/{algo}/default']['combo']}` (the default MLP's selection)")
+        key, entry = found
+        with_it = sum(all(r["config"]["hyperparams"].get(k) == v for k, v in entry["overrides"].items()) for r in runs)
+        own = key == f"{condition}/{algo}/{capacity}" and not arch
+        combo = f"`{entry['combo']}`" + ("" if own else " (the default MLP's selection)")
         swept.append(f"{condition} ({algo_name(algo_key)}, {capacity}): {with_it} of {len(runs)} runs with {combo}")
     if not swept:
         return []

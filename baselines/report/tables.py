@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from baselines.config import CONDITIONS, EVAL_PROTOCOL
+from baselines.config import CONDITIONS, EVAL_PROTOCOL, PROTOCOL_SEEDS
 from baselines.report.records import (
     algo_name,
     ALGO_NAMES,
@@ -48,7 +48,7 @@ def header(records: list[dict], stats: Stats, title: str = "Results", source: st
                 if token_runs else "")
         lines += ["", f"**A partial grid: {len(headline)} of the {planned} runs** of the headline grid{also} "
                       "(`scripts/run_grid.sh`; docs/benchmark.md, \"What it costs\"). Cells and seeds that have no record yet are missing from every table; "
-                      "a comparison with fewer than 10 seeds a side is weaker than the protocol's, and its minimum "
+                      f"a comparison with fewer than {PROTOCOL_SEEDS} seeds a side is weaker than the protocol's, and its minimum "
                       "detectable effect says how much. The grid resumes where it stopped."]
     if scale_note != [1.0] or games != [1000]:
         lines += ["", f"**These records are not the headline grid** (budget scale {scale_note}, {games} games per "
@@ -174,17 +174,14 @@ def capacity_table(stats: Stats) -> list[str]:
 def architecture_table(stats: Stats) -> list[str]:
     """Each token network against the MLP in the same condition, algorithm and net size (issue 13's question)."""
     rows = []
-    for key in stats.keys:
-        condition, algo, capacity = key
-        base, _, arch = algo.partition("+")
-        mlp = stats.groups.get((condition, base, capacity))
-        if not arch or not mlp:
-            continue
+    for key, arch, mlp_key in stats.token_network_pairs():
+        condition, base, capacity = mlp_key
+        mlp = stats.groups[mlp_key]
         p = improvement(stats.groups[key], mlp, "wd_minimax")
         params = [int(np.median([r["parameters"] for r in runs if "parameters" in r] or [0])) for runs in
                   (stats.groups[key], mlp)]
         rows.append(f"| {ALGO_NAMES.get(base, base)} | {arch} | {capacity} | {condition} | "
-                    f"{fmt_ci(stats.intervals[(key, 'wd_minimax')])} | {fmt_ci(stats.intervals[((condition, base, capacity), 'wd_minimax')])} | "
+                    f"{fmt_ci(stats.intervals[(key, 'wd_minimax')])} | {fmt_ci(stats.intervals[(mlp_key, 'wd_minimax')])} | "
                     f"{fmt_ci(p)} | {params[0]:,} / {params[1]:,} |")
     if not rows:
         return []

@@ -52,7 +52,9 @@ def test_view_sections_read_budgets_learning_to_think_and_collapse(tmp_path):
     text = "\n".join(bullets)
     # At 800 moves (what every twin run reached), plain play is read at its 0-move point, thinking at its end.
     assert "At 800 board moves" in text and "clearly above plain play: thoughts (default net: 0.90 vs 0.10)" in text
-    assert "Learning to think, fastest first.** thoughts (MaskablePPO, default): median 1,000 steps, 5/5 runs" in text
+    assert ("Learning to think, last_move view, fastest first** (the first curve point where thought utility vs "
+            "minimax reached 0.1, median over the runs that got there; 0 steps = already at the start). thoughts "
+            "(MaskablePPO, default): median 1,000 steps, 5/5 runs") in text
     assert ("Kept thinking (thoughts per move, first to last curve point; thought utility the same): thoughts "
             "(MaskablePPO, default: 2.00 to 1.00; utility +0.00 to +0.40)") in text
     assert (tmp_path / "axes_last_move.png").exists() and (tmp_path / "collapse_last_move.png").exists()
@@ -61,7 +63,7 @@ def test_view_sections_read_budgets_learning_to_think_and_collapse(tmp_path):
     full = "\n".join(full_bullets)
     assert "Thoughts per move fell below a tenth of their start in thoughts (MaskablePPO, default: 2.00 to 0.01" in full
     assert "averages +0.00" in full and "worth about nothing" in full
-    assert "Learning to think" not in full or "No run's thoughts reached" in full
+    assert "Learning to think" not in full or "Learning to think, full view.** No run's thoughts reached" in full
 
 
 def test_steps_to_useful():

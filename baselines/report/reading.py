@@ -72,7 +72,9 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
                           ("few", f" Not compared, {TOO_FEW} on one side: ")):
         if groups[verdict]:
             sentence += lead + ", ".join(groups[verdict]) + "."
-    if not groups["higher"]:
+    if not any(groups.values()):
+        sentence += " No thought condition has a record here yet."
+    elif not groups["higher"]:
         sentence += " No thought condition clearly improves on plain play here."
     utilities = utility_clauses(stats, algo, capacity, view)
     if utilities:

@@ -123,3 +123,11 @@ def test_a_view_with_token_network_cells_is_drawn_and_read(tmp_path):
     assert ("**Architectures against the MLP** (draw-or-better vs minimax). transformer (MaskablePPO, default) on "
             "`lastmove_plain`: 0.70, clearly above the MLP's 0.60; transformer (MaskablePPO, default) on "
             "`lastmove_thoughts`: 0.80, clearly below the MLP's 0.90.") in text
+
+
+def test_a_view_with_plain_play_only_says_no_thought_condition_has_a_record():
+    only_plain = [r for r in records() if r["run"]["condition"] == "plain"]
+    text = "\n".join(reading(Stats(group_records(only_plain))))
+    assert "Plain play reaches a draw-or-better rate of 0.95" in text
+    assert "No thought condition has a record here yet." in text
+    assert "No thought condition clearly improves" not in text

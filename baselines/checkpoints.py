@@ -71,6 +71,8 @@ def _policy_metadata(model: Any, run_config: dict[str, Any]) -> dict[str, str]:
         "dict_obs": str(dict_obs).lower(), "task": str(run_config["task"]),
         # Which network: play's numpy forward pass knows only "mlp"; the others are rebuilt by load_checkpoint.
         "arch": str(run_config.get("arch", "mlp")),
+        # The one game rule a run can set beyond its registered id (the forced condition): play plays by it.
+        "min_thoughts": str(int(run_config["env"].get("min_thoughts", 0))),
         "num_timesteps": str(int(model.num_timesteps)),
     }
     if not is_ppo:

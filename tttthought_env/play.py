@@ -89,6 +89,9 @@ class AgentPlayer:
         # MLP reads the vector of "dict"; an SB3 model reads exactly its own space, which ``space`` holds when the
         # whole space must match a task (the embedding tables of a token network are sized by its bounds).
         self.obs_mode: str = "dict"
+        # The forced condition's rule (the run's env min_thoughts, not part of any registered id): the match
+        # plays by it, or a forced agent would play a game it never saw. 0 for files older than the field.
+        self.min_thoughts: Any = 0
         self.space: Any = None  # a gymnasium Dict space when set
         stem, ext = os.path.splitext(path)
         if ext not in (".safetensors", ".zip", ".json"):
@@ -152,6 +155,8 @@ class AgentPlayer:
         self.sb3 = False
         self.model = self._network(path, meta, tensors)
         self.task = meta.get("task")
+        self.min_thoughts = int(meta["min_thoughts"]) if meta.get("min_thoughts", "").isdigit() else \
+            meta.get("min_thoughts", 0)  # not a count: the env names it (_setup)
 
     def _load_checkpoint(self, path: str, arch: str) -> None:
         """A token network: its forward pass is torch's, so the baselines' loader rebuilds it from the validated
@@ -177,6 +182,7 @@ class AgentPlayer:
         # The validated run config names the task and the env's obs_mode (a token network: "tokens"); fits()
         # checks that the model's space is that obs_mode's space of the task played.
         self.task = run_config["task"]
+        self.min_thoughts = run_config["env"].get("min_thoughts", 0)  # checked by the env like any setting
         self._adopt(model, str(run_config["env"].get("obs_mode", "flat")))
 
     def _network(self, path: str, meta: dict[str, str], tensors: dict[str, np.ndarray]) -> _NumpyPolicy:
@@ -433,8 +439,9 @@ def _setup(task: str | None, opponent: str | Callable[..., int], seed: int | Non
         raise PlayError(f"unknown task {given!r}; registered: {', '.join(TASKS)}")
     try:
         # The agent sees the observation it was trained on; the human's side reads the game, not the observation.
-        env = raw_env(**TASKS[task], illegal_action="raise", obs_mode=agent.obs_mode if agent else "dict",
-                      shaping=shaping)
+        rules = {"min_thoughts": agent.min_thoughts} if agent is not None and agent.min_thoughts != 0 else {}
+        env = raw_env(**{**TASKS[task], **rules}, illegal_action="raise",
+                      obs_mode=agent.obs_mode if agent else "dict", shaping=shaping)
     except (TypeError, ValueError) as err:
         raise PlayError(str(err)) from None
     return task, env, _computer(opponent, agent, env, task, seed)
@@ -493,6 +500,9 @@ def play(task: str | None = "tttthought/Full-v0", opponent: str | Callable[..., 
     task, env, computer = _setup(task, opponent, seed, shaping, deterministic, trust_checkpoint)
     input, output = sys.stdin if input is None else input, sys.stdout if output is None else output
     print(f"tttthought play: {task} against {computer.name}. Type 'help' for the commands.", file=output, flush=True)
+    if env.config.min_thoughts:
+        print(f"The agent trained with forced thinking, so this match plays by it: each player thinks at least "
+              f"{env.config.min_thoughts} time(s) before a move, while a thought is legal.", file=output, flush=True)
     outcomes: list[str] = []
     while len(outcomes) < games and "quit" not in outcomes:
         index = len(outcomes)

@@ -279,3 +279,29 @@ def test_atomic_writes_make_ordinary_files_and_leave_no_temp_behind(tmp_path):
     with pytest.raises(TypeError):
         atomic_write_bytes(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"{}" and sorted(p.name for p in path.parent.iterdir()) == ["seed0.json"]
+
+
+def test_a_forced_agent_plays_by_its_min_thoughts_and_a_bad_value_is_named(saved, tmp_path):
+    """The forced condition's rule is not part of any registered id: play takes it from the checkpoint."""
+    import io
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    model, weights = saved["maskable_ppo"]
+    with safe_open(str(weights), framework="numpy") as handle:
+        meta = dict(handle.metadata())
+    assert meta["min_thoughts"] == "0"  # save_model writes the run's rule (thoughts: none forced)
+    assert AgentPlayer(str(weights)).min_thoughts == 0
+    forced = tmp_path / "forced.safetensors"
+    save_file(load_file(str(weights)), str(forced), metadata={**meta, "min_thoughts": "1"})
+    out = io.StringIO()
+    # The human (O) quits at once; the agent's first turn already had to think before it could move.
+    play(opponent=str(forced), human="O", seed=0, input=io.StringIO("board\nquit\n"), output=out)
+    text = out.getvalue()
+    assert "each player thinks at least 1 time(s) before a move" in text
+    assert "agent (X) moves" in text
+    assert "agent (X) thinks:" in text.split("agent (X) moves")[0]  # forced: a thought came before the move
+    save_file(load_file(str(weights)), str(forced), metadata={**meta, "min_thoughts": "lots"})
+    with pytest.raises(PlayError, match="min_thoughts"):
+        play(opponent=str(forced), human="O", seed=0, input=io.StringIO("quit\n"), output=io.StringIO())

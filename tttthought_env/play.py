@@ -155,8 +155,8 @@ class AgentPlayer:
         self.sb3 = False
         self.model = self._network(path, meta, tensors)
         self.task = meta.get("task")
-        self.min_thoughts = int(meta["min_thoughts"]) if meta.get("min_thoughts", "").isdigit() else \
-            meta.get("min_thoughts", 0)  # not a count: the env names it (_setup)
+        written = meta.get("min_thoughts", "0")
+        self.min_thoughts = int(written) if written.isdigit() else written  # not a count: the env names it
 
     def _load_checkpoint(self, path: str, arch: str) -> None:
         """A token network: its forward pass is torch's, so the baselines' loader rebuilds it from the validated

@@ -67,19 +67,26 @@ def conditions_sentence(stats: Stats, algo: str, capacity: str, view: str = "ful
            f"{PROTOCOL_SEEDS})" if seeds < PROTOCOL_SEEDS else "")
     sentence = (f"- **{VIEW_NAMES[view]}, {ALGO_NAMES[algo]}, {capacity} net{few}.** Plain play reaches a draw-or-better rate of "
                 f"{fmt_ci(plain)} against minimax.")
-    for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),
-                          ("same", " Not separable from plain play: "),
-                          ("few", f" Not compared, {TOO_FEW} on one side: ")):
-        if groups[verdict]:
-            sentence += lead + ", ".join(groups[verdict]) + "."
-    if not any(groups.values()):
-        sentence += " No thought condition has a record here yet."
-    elif not groups["higher"]:
-        sentence += " No thought condition clearly improves on plain play here."
+    sentence += verdicts_text(groups)
     utilities = utility_clauses(stats, algo, capacity, view)
     if utilities:
         sentence += " Masking thoughts at test time: " + "; ".join(utilities) + "."
     return sentence
+
+
+def verdicts_text(groups: dict[str, list[str]]) -> str:
+    """The thought conditions grouped by their verdict against plain play, and what that adds up to."""
+    text = ""
+    for verdict, lead in (("higher", " Clearly higher with thoughts: "), ("lower", " Clearly lower with thoughts: "),
+                          ("same", " Not separable from plain play: "),
+                          ("few", f" Not compared, {TOO_FEW} on one side: ")):
+        if groups[verdict]:
+            text += lead + ", ".join(groups[verdict]) + "."
+    if not any(groups.values()):
+        return text + " No thought condition has a record here yet."
+    if not groups["higher"]:
+        return text + " No thought condition clearly improves on plain play here."
+    return text
 
 
 def utility_clauses(stats: Stats, algo: str, capacity: str, view: str = "full") -> list[str]:
